@@ -1,0 +1,36 @@
+# The README's commands. Everything runs from .venv, created and filled on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test dev lint bench clean-home
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/dbt parse --project-dir dbt_oltp --profiles-dir profiles --quiet
+	$(BIN)/dbt parse --project-dir dbt_dwh --profiles-dir profiles --quiet
+
+demo: setup
+	$(BIN)/gourmand demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+dev: setup
+	$(BIN)/gourmand dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check extract dagster_project expectations tests bench
+	$(BIN)/mypy
+
+bench: setup
+	@echo "benchmarks arrive with the volume sources (bench/)"; ls bench
+
+clean-home:
+	-$(BIN)/gourmand sandbox --stop
+	rm -rf .gourmand

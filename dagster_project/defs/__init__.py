@@ -1,0 +1,1 @@
+"""Per-integration definitions: extract/ now; oltp/, lake/, warehouse/, quality/ as they arrive."""

@@ -1,0 +1,1 @@
+"""dlt extraction into raw_<source> schemas of the OLTP Postgres and raw/ of the lake."""

@@ -1,0 +1,138 @@
+"""Extraction assets: one dlt-backed multi-asset per source, keyed `[dataset, table]`.
+
+The dlt source objects here only describe the resources (dagster-dlt turns them into specs); the
+work is `extract.pipelines.run_source`, the same code path as the CLI, so Postgres, the lake and
+the summary figures are identical whichever front door started the load.
+"""
+
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import dlt
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+)
+from dagster_dlt import dlt_assets
+
+from dagster_project.translators import GourmandDltTranslator, raw_table_key
+from extract.pipelines import SOURCES, SourceRun, run_source
+from extract.settings import get_settings
+from extract.sources import census, states, yelp
+
+_settings = get_settings()
+
+# Yelp surveys are daily; a backfill of many days runs as one run that loads day after day.
+daily_partitions = DailyPartitionsDefinition(start_date=_settings.start_date.isoformat())
+
+
+def _describing_pipeline(name: str) -> dlt.Pipeline:
+    """A pipeline object for dagster-dlt's spec building; it never runs, so no credentials."""
+    spec = SOURCES[name]
+    return dlt.pipeline(
+        pipeline_name=f"gourmand_{name}_spec",
+        destination="postgres",
+        dataset_name=spec.dataset,
+        pipelines_dir=str(_settings.dlt_dir / "specs"),
+    )
+
+
+def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[MaterializeResult]:
+    """One MaterializeResult per selected asset, summing the figures of every batch."""
+    rows: dict[Any, int] = defaultdict(int)
+    seconds: dict[Any, float] = defaultdict(float)
+    tables: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    ledger: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    lake_files: dict[Any, int] = defaultdict(int)
+    for run in runs:
+        touched = set()
+        for table in run.tables:
+            if table.table.startswith("_"):
+                continue  # _rejects/_loads figures come from the ledger below
+            key = raw_table_key(table.dataset, table.table)
+            touched.add(key)
+            rows[key] += table.rows
+            tables[key][table.table] += table.rows
+            lake_files[key] += len(table.lake_files)
+        for key in touched:
+            # tables of one source load together: each is charged the load's whole time
+            seconds[key] += run.seconds
+        for entry in run.ledger:
+            for column in ("received", "loaded", "rejected"):
+                ledger[entry["resource"]][column] += entry[column]
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        resource = key.path[-1]
+        secs = seconds.get(key, 0.0)
+        figures = ledger.get(resource, {})
+        yield MaterializeResult(
+            asset_key=key,
+            metadata={
+                "rows": MetadataValue.int(rows.get(key, 0)),
+                "seconds": MetadataValue.float(round(secs, 3)),
+                "rows_per_second": MetadataValue.float(
+                    round(rows.get(key, 0) / secs, 1) if secs else 0.0
+                ),
+                "received": MetadataValue.int(figures.get("received", 0)),
+                "loaded": MetadataValue.int(figures.get("loaded", 0)),
+                "rejected": MetadataValue.int(figures.get("rejected", 0)),
+                "tables": MetadataValue.json(dict(tables.get(key, {}))),
+                "lake_files": MetadataValue.int(lake_files.get(key, 0)),
+                "batches": MetadataValue.text(", ".join(r.batch for r in runs)),
+            },
+        )
+
+
+def _selected_resources(context: AssetExecutionContext) -> list[str]:
+    return [key.path[-1] for key in context.selected_asset_keys]
+
+
+@dlt_assets(
+    dlt_source=states.states_source(_settings, "http://sandbox/abbreviations.htm"),
+    dlt_pipeline=_describing_pipeline("states"),
+    name="raw_states",
+    dagster_dlt_translator=GourmandDltTranslator(),
+)
+def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """The state and territory abbreviations page, scraped table by table."""
+    run = run_source("states", resources=_selected_resources(context), on_progress=context.log.info)
+    yield from _results(context, [run])
+
+
+@dlt_assets(
+    dlt_source=census.census_source(_settings, "http://sandbox/data"),
+    dlt_pipeline=_describing_pipeline("census"),
+    name="raw_census",
+    dagster_dlt_translator=GourmandDltTranslator(),
+)
+def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """County population estimates (vintage 2019), every DATE_CODE."""
+    run = run_source("census", resources=_selected_resources(context), on_progress=context.log.info)
+    yield from _results(context, [run])
+
+
+@dlt_assets(
+    dlt_source=yelp.yelp_source(_settings, "http://sandbox/v3", "", _settings.start_date, []),
+    dlt_pipeline=_describing_pipeline("yelp"),
+    name="raw_yelp",
+    dagster_dlt_translator=GourmandDltTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """One Yelp survey per partition day; a range of days runs day by day in this one run."""
+    days = [date.fromisoformat(k) for k in context.partition_keys]
+    runs = []
+    for day in days:
+        runs.append(run_source("yelp", day=day, resources=_selected_resources(context),
+                               on_progress=context.log.info))
+    yield from _results(context, runs)
+
+
+extract_assets: list[AssetsDefinition] = [raw_states_assets, raw_census_assets, raw_yelp_assets]

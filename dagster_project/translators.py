@@ -1,0 +1,41 @@
+"""Asset-key rules, in one place.
+
+Keys mirror where the data physically lives: `[schema, table]`. A dlt resource lands in the
+Postgres schema named after its dataset, so its key is `[dataset, table]` — exactly the key a dbt
+source `raw_yelp` with table `businesses` gets by default, and lineage connects by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dagster import AssetKey, AssetSpec
+from dagster_dlt import DagsterDltTranslator
+from dagster_dlt.translator import DltResourceTranslatorData
+
+# Extraction order that is data, not convenience: Yelp searches the counties Census loaded.
+SOURCE_UPSTREAMS: dict[str, tuple[AssetKey, ...]] = {
+    "yelp": (AssetKey(["raw_census", "county_population"]),),
+}
+
+
+def raw_table_key(dataset: str, table: str) -> AssetKey:
+    """`raw_yelp/businesses__categories` belongs to `raw_yelp/businesses`: nested dlt tables
+    are written by their root resource."""
+    return AssetKey([dataset, table.split("__", 1)[0]])
+
+
+class GourmandDltTranslator(DagsterDltTranslator):
+    """`[dataset, resource]` keys, group `extract`, and cross-source upstreams."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
+        spec = super().get_asset_spec(data)
+        assert data.pipeline is not None, "dlt assets are always built with their pipeline"
+        resource = data.resource
+        deps: Iterable[AssetKey] = SOURCE_UPSTREAMS.get(resource.source_name, ())
+        return spec.replace_attributes(
+            key=raw_table_key(data.pipeline.dataset_name, resource.table_name),  # type: ignore[arg-type]
+            deps=list(deps),
+            group_name="extract",
+            kinds={"dlt", "postgres"},
+        )

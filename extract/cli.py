@@ -1,0 +1,168 @@
+"""`gourmand`: the command line of the project (sandbox, extract, demo, sql, dev)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from extract.settings import child_environment, get_settings
+
+console = Console(stderr=True)
+
+
+@click.group()
+def main() -> None:
+    """Gourmand: an open ELT warehouse for local-business and civic data."""
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--detach", is_flag=True, help="Start the home's sandbox in the background.")
+@click.option("--stop", is_flag=True, help="Stop the home's background sandbox.")
+@click.option("--status", is_flag=True, help="Print the home's sandbox address if it is up.")
+@click.pass_context
+def sandbox(ctx: click.Context, detach: bool, stop: bool, status: bool) -> None:
+    """Serve the sandbox APIs on 127.0.0.1 (extra flags are the sandbox's knobs, see --help)."""
+    from extract.sandbox import process
+
+    settings = get_settings()
+    if stop:
+        click.echo("stopped" if process.stop_sandbox(settings) else "no sandbox was running")
+        return
+    if status:
+        state = process.running_sandbox(settings)
+        click.echo(state["url"] if state else "not running")
+        sys.exit(0 if state else 1)
+    if detach:
+        if ctx.args:
+            settings = settings.with_(sandbox_args=tuple(ctx.args))
+        click.echo(process.start_sandbox(settings)["url"])
+        return
+    from extract.sandbox.__main__ import main as sandbox_main
+
+    sys.exit(sandbox_main(list(ctx.args)))
+
+
+def _days(day: str | None, start: str | None, days: int | None) -> list[date]:
+    settings = get_settings()
+    if day:
+        return [date.fromisoformat(day)]
+    first = date.fromisoformat(start) if start else settings.start_date
+    return [first + timedelta(days=i) for i in range(days or settings.demo_days)]
+
+
+def _print_runs(runs: list[Any]) -> None:
+    table = Table(title="What landed")
+    for column in ("source", "batch", "table", "rows", "seconds", "rows/s"):
+        table.add_column(column, justify="right" if column in ("rows", "seconds", "rows/s")
+                         else "left")
+    for run in runs:
+        for t in run.tables:
+            table.add_row(run.source, run.batch, f"{t.dataset}.{t.table}", f"{t.rows:,}",
+                          f"{t.seconds:.2f}", f"{t.rows_per_second:,.0f}")
+    Console().print(table)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Choice(["states", "census", "yelp", "all"]))
+@click.option("--day", help="One Yelp survey day (YYYY-MM-DD).")
+@click.option("--start", help="First Yelp day of a window (default GOURMAND_START_DATE).")
+@click.option("--days", type=int, help="Number of Yelp days (default GOURMAND_DEMO_DAYS).")
+@click.option("--no-lake", is_flag=True, help="Load Postgres only.")
+def extract(sources: tuple[str, ...], day: str | None, start: str | None, days: int | None,
+            no_lake: bool) -> None:
+    """Load sources straight into Postgres and the lake (without Dagster)."""
+    from extract.pipelines import run_source
+
+    chosen = list(sources) if sources and "all" not in sources else ["states", "census", "yelp"]
+    runs = []
+    for name in chosen:
+        if name == "yelp":
+            for d in _days(day, start, days):
+                runs.append(run_source(name, day=d, to_lake=not no_lake,
+                                       on_progress=lambda m: console.print(f"[dim]{m}[/dim]")))
+        else:
+            runs.append(run_source(name, to_lake=not no_lake,
+                                   on_progress=lambda m: console.print(f"[dim]{m}[/dim]")))
+    _print_runs(runs)
+
+
+@main.command()
+@click.option("--days", type=int, help="Sandbox days to survey (default GOURMAND_DEMO_DAYS=7).")
+def demo(days: int | None) -> None:
+    """Start the embedded stack and run the extraction jobs through Dagster."""
+    from extract.demo import run_demo
+
+    sys.exit(run_demo(days))
+
+
+@main.command()
+@click.option("--target", type=click.Choice(["oltp", "warehouse"]), default="oltp",
+              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.argument("query")
+def sql(target: str, fmt: str, query: str) -> None:
+    """Run one read-only query and print the result."""
+    from extract.query import QueryError, run_query
+
+    try:
+        columns, rows = run_query(query, target=target)
+    except QueryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str,
+                              indent=2))
+    else:
+        table = Table()
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        Console().print(table)
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+def dev(port: int) -> None:
+    """Open the Dagster UI on 127.0.0.1 (the sandbox is started for it)."""
+    from extract.sandbox.process import start_sandbox
+
+    settings = get_settings()
+    if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
+        console.print(f"sandbox: {start_sandbox(settings)['url']}")
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    env = child_environment(settings)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-h", "127.0.0.1",
+           "-p", str(port), "-w", str(settings.project_root / "workspace.yaml")]
+    # Started from make or a script, SIGINT may be ignored; restore it so Ctrl-C reaches dagster.
+    proc = subprocess.Popen(cmd, env=env, cwd=settings.project_root,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        sys.exit(proc.wait())
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The lake: Parquet files under a `file://` folder or an `s3://bucket/prefix`.
+
+Raw tables are mirrored from Postgres after each load, one folder per table and one partition per
+batch (`raw/yelp/businesses/surveyed_on=2024-01-03/part-0.parquet`). A partition is rewritten as
+a whole, so re-running a batch replaces its files instead of adding duplicates. The rows exported
+are exactly those the load wrote (`_dlt_load_id`), read from Postgres as Arrow through ADBC.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec import AbstractFileSystem
+from fsspec.core import url_to_fs
+
+from extract.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Lake:
+    fs: AbstractFileSystem
+    root: str  # path inside fs, no trailing slash
+    url: str
+
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.root, *parts)
+
+    def display(self, *parts: str) -> str:
+        return posixpath.join(self.url.rstrip("/"), *parts)
+
+
+def open_lake(settings: Settings | None = None) -> Lake:
+    """The lake's filesystem; S3 takes endpoint, keys and region from settings."""
+    settings = settings or get_settings()
+    options: dict[str, Any] = {}
+    if settings.lake_url.startswith("s3://"):
+        options = {"client_kwargs": {"region_name": settings.lake_region}}
+        if settings.lake_endpoint_url:
+            options["endpoint_url"] = settings.lake_endpoint_url
+        if settings.lake_key_id:
+            options["key"] = settings.lake_key_id
+            options["secret"] = settings.lake_secret
+    fs, root = url_to_fs(settings.lake_url, **options)
+    root = root.rstrip("/")
+    if settings.lake_url.startswith("file://"):
+        fs.makedirs(root, exist_ok=True)
+    return Lake(fs=fs, root=root, url=settings.lake_url)
+
+
+def write_partition(lake: Lake, folder: str, table: pa.Table) -> list[str]:
+    """Replace the Parquet files of one partition folder with `table` (nothing if empty)."""
+    target = lake.path(folder)
+    if lake.fs.exists(target):
+        lake.fs.rm(target, recursive=True)
+    if table.num_rows == 0:
+        return []
+    lake.fs.makedirs(target, exist_ok=True)
+    final = posixpath.join(target, "part-0.parquet")
+    tmp = posixpath.join(target, ".part-0.parquet.tmp")
+    with lake.fs.open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd")
+    lake.fs.mv(tmp, final)
+    return [final]
+
+
+def list_files(lake: Lake, folder: str) -> list[str]:
+    """Parquet files below a lake folder (for summaries and tests)."""
+    base = lake.path(folder)
+    if not lake.fs.exists(base):
+        return []
+    return sorted(p for p in lake.fs.find(base) if p.endswith(".parquet"))

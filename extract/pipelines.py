@@ -1,0 +1,269 @@
+"""Running a source: dlt into the OLTP Postgres, then the same rows into the lake.
+
+`run_source()` is the one code path behind the CLI, the demo and the Dagster assets. Each call
+loads one batch (a Yelp survey day, the Census vintage, the states page) as one dlt load package:
+nothing is loaded when extraction fails, and re-running a batch replaces it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+
+from extract import lake as lake_mod
+from extract.postgres import connect, oltp_dsn
+from extract.settings import Settings, get_settings
+from extract.sources import census, states, yelp
+from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How one source is named, batched and laid out in Postgres and the lake."""
+
+    name: str
+    dataset: str
+    resources: tuple[str, ...]
+    daily: bool
+    partition_column: str | None  # lake partition folder `<column>=<batch>`, None: whole table
+
+
+SOURCES: dict[str, SourceSpec] = {
+    "states": SourceSpec("states", states.DATASET, ("state_abbreviations",), False, None),
+    "census": SourceSpec("census", census.DATASET, ("county_population",), False, "vintage"),
+    "yelp": SourceSpec("yelp", yelp.DATASET, ("businesses", "reviews", "events"), True,
+                       "surveyed_on"),
+}
+
+
+@dataclass
+class TableResult:
+    dataset: str
+    table: str
+    rows: int
+    seconds: float
+    lake_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class SourceRun:
+    source: str
+    batch: str
+    seconds: float
+    tables: list[TableResult]
+    ledger: list[dict[str, Any]]  # the `_loads` rows of this batch: received/loaded/rejected
+    load_ids: list[str]
+
+
+def source_urls(settings: Settings) -> dict[str, str]:
+    """Base URLs of the three services: the settings' own, or the home's sandbox."""
+    if settings.sources_mode == "live" or settings.yelp_base_url:
+        missing = [n for n, v in (("GOURMAND_YELP_BASE_URL", settings.yelp_base_url),
+                                  ("GOURMAND_CENSUS_BASE_URL", settings.census_base_url),
+                                  ("GOURMAND_STATES_URL", settings.states_url)) if not v]
+        if missing:
+            raise ValueError(f"set {', '.join(missing)} (or use GOURMAND_SOURCES=sandbox)")
+        return {"yelp": settings.yelp_base_url or "", "census": settings.census_base_url or "",
+                "states": settings.states_url or ""}
+    from extract.sandbox.process import sandbox_url
+
+    base = sandbox_url(settings)
+    return {"yelp": f"{base}/v3", "census": f"{base}/data", "states": f"{base}/abbreviations.htm"}
+
+
+def yelp_locations(settings: Settings) -> list[str]:
+    """Where to search: GOURMAND_YELP_LOCATIONS, else the Census counties already loaded."""
+    if settings.yelp_locations:
+        names = list(settings.yelp_locations)
+    else:
+        with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('raw_census.county_population')")
+            if cur.fetchone()[0] is None:
+                raise RuntimeError(
+                    "Yelp searches the Census counties, and raw_census.county_population is not "
+                    "loaded yet: run the census source first or set GOURMAND_YELP_LOCATIONS"
+                )
+            cur.execute("SELECT DISTINCT name FROM raw_census.county_population ORDER BY name")
+            names = [r[0] for r in cur.fetchall()]
+        conn.close()
+    if settings.yelp_max_locations:
+        names = names[: settings.yelp_max_locations]
+    if not names:
+        raise RuntimeError("no Yelp locations: the Census table is empty")
+    return names
+
+
+def make_pipeline(spec: SourceSpec, settings: Settings) -> dlt.Pipeline:
+    destination = dlt.destinations.postgres(
+        credentials=oltp_dsn(settings), replace_strategy="insert-from-staging"
+    )
+    return dlt.pipeline(
+        pipeline_name=f"gourmand_{spec.name}",
+        destination=destination,
+        dataset_name=spec.dataset,
+        pipelines_dir=str(settings.dlt_dir),
+    )
+
+
+def build_source(spec: SourceSpec, settings: Settings, day: date | None) -> Any:
+    urls = source_urls(settings)
+    if spec.name == "states":
+        return states.states_source(settings, urls["states"])
+    if spec.name == "census":
+        return census.census_source(settings, urls["census"], settings.census_api_key)
+    if day is None:
+        raise ValueError("the yelp source needs a survey day")
+    live = settings.sources_mode == "live"
+    if live and day != datetime.now(UTC).date():
+        raise ValueError(f"the live Yelp API only describes today; cannot survey {day}")
+    return yelp.yelp_source(
+        settings, urls["yelp"], settings.yelp_api_key, day, yelp_locations(settings),
+        send_day=not live,
+    )
+
+
+def batch_of(spec: SourceSpec, day: date | None) -> str:
+    if spec.daily:
+        assert day is not None
+        return day.isoformat()
+    return census.VINTAGE if spec.name == "census" else states.BATCH
+
+
+def _prune_superseded(spec: SourceSpec, settings: Settings, batch: str, load_ids: list[str],
+                      resources: Sequence[str]) -> None:
+    """Drop `_rejects` rows of this batch written by an earlier load of it.
+
+    delete-insert replaces only keys present in the new load, so a re-run that rejects nothing
+    would otherwise keep the rejects of the first run.
+    """
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (f"{spec.dataset}.{REJECTS_TABLE}",))
+        if cur.fetchone()[0] is not None:
+            cur.execute(
+                f'DELETE FROM {spec.dataset}."{REJECTS_TABLE}" '
+                "WHERE batch = %s AND resource = ANY(%s) AND NOT (_dlt_load_id = ANY(%s))",
+                (batch, list(resources), load_ids),
+            )
+    conn.close()
+
+
+def _table_chain(pipeline: dlt.Pipeline) -> dict[str, str | None]:
+    """Every data table of the pipeline's schema -> its root table (None for roots)."""
+    schema = pipeline.default_schema
+    roots: dict[str, str | None] = {}
+    for table in schema.data_tables():
+        name = table["name"]
+        parent = table.get("parent")
+        root = parent
+        while root and schema.tables[root].get("parent"):
+            root = schema.tables[root]["parent"]
+        roots[name] = root
+    return roots
+
+
+def _export_to_lake(spec: SourceSpec, settings: Settings, pipeline: dlt.Pipeline, batch: str,
+                    load_ids: list[str], tables: Sequence[str]) -> dict[str, list[str]]:
+    """Mirror what this load wrote into the lake partitions of this batch."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    lake = lake_mod.open_lake(settings)
+    chain = _table_chain(pipeline)
+    written: dict[str, list[str]] = {}
+    ds = spec.dataset
+    with adbc.connect(oltp_dsn(settings)) as conn:
+        cur = conn.cursor()
+        for table in tables:
+            if table not in chain:
+                continue
+            root = chain[table]
+            ids = ",".join("'" + i.replace("'", "''") + "'" for i in load_ids)
+            if table in (REJECTS_TABLE, LOADS_TABLE):
+                column = "batch"
+                sql = f'SELECT * FROM {ds}."{table}" WHERE batch = \'{batch}\''
+            elif root is None:
+                column = spec.partition_column or ""
+                sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id IN ({ids})'
+            else:
+                column = spec.partition_column or ""
+                sql = (f'SELECT c.* FROM {ds}."{table}" c JOIN {ds}."{root}" r '
+                       f"ON c._dlt_root_id = r._dlt_id WHERE r._dlt_load_id IN ({ids})")
+            cur.execute(sql)
+            data = cur.fetch_arrow_table()
+            folder = f"raw/{spec.name}/{table}"
+            if column:
+                folder = f"{folder}/{column}={batch}"
+            written[table] = lake_mod.write_partition(lake, folder, data)
+        cur.close()
+    return written
+
+
+def _tables_written(info: LoadInfo, pipeline: dlt.Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    counts: dict[str, int] = {}
+    if trace and trace.last_normalize_info:
+        for table, rows in trace.last_normalize_info.row_counts.items():
+            if not table.startswith("_dlt"):
+                counts[table] = counts.get(table, 0) + rows
+    return counts
+
+
+def run_source(
+    name: str,
+    *,
+    day: date | None = None,
+    resources: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    to_lake: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> SourceRun:
+    """Load one batch of one source into Postgres (and the lake); return what landed."""
+    settings = settings or get_settings()
+    spec = SOURCES[name]
+    selected = tuple(resources or spec.resources)
+    batch = batch_of(spec, day)
+    say = on_progress or (lambda _msg: None)
+    started = time.perf_counter()
+
+    pipeline = make_pipeline(spec, settings)
+    # A package left by a crashed run must not be loaded on top of this batch.
+    pipeline.drop_pending_packages()
+    source = build_source(spec, settings, day).with_resources(*selected)
+    say(f"{name} {batch}: extracting {', '.join(selected)}")
+    info = pipeline.run(source)
+    info.raise_on_failed_jobs()
+    load_seconds = time.perf_counter() - started
+    load_ids = list(info.loads_ids)
+    counts = _tables_written(info, pipeline)
+    _prune_superseded(spec, settings, batch, load_ids, selected)
+
+    lake_files: dict[str, list[str]] = {}
+    if to_lake:
+        say(f"{name} {batch}: exporting to the lake")
+        lake_files = _export_to_lake(spec, settings, pipeline, batch, load_ids, list(counts))
+    seconds = time.perf_counter() - started
+
+    with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            f'SELECT resource, received, loaded, rejected FROM {spec.dataset}."{LOADS_TABLE}" '
+            "WHERE batch = %s AND resource = ANY(%s) ORDER BY resource",
+            (batch, list(selected)),
+        )
+        ledger = [dict(zip(("resource", "received", "loaded", "rejected"), r, strict=True))
+                  for r in cur.fetchall()]
+    conn.close()
+
+    tables = [
+        TableResult(spec.dataset, table, rows, load_seconds, lake_files.get(table, []))
+        for table, rows in sorted(counts.items())
+    ]
+    return SourceRun(name, batch, seconds, tables, ledger, load_ids)

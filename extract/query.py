@@ -1,0 +1,67 @@
+"""Read-only SQL against the OLTP Postgres or the warehouse, for `gourmand sql` and scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extract.settings import Settings, get_settings
+
+
+class QueryError(RuntimeError):
+    """A query that could not run, with a message meant for a person."""
+
+
+def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ...]]]:
+    import psycopg2
+
+    from extract.postgres import connect
+
+    conn = connect(settings, read_only=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], list(cur.fetchall())
+    except psycopg2.Error as exc:
+        raise QueryError(str(exc).strip()) from exc
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ...]]]:
+    import duckdb
+
+    if settings.warehouse != "duckdb":
+        # Postgres and BigQuery warehouses are queried with their own clients for now.
+        raise QueryError(f"gourmand sql --target warehouse reads DuckDB; this home uses "
+                         f"GOURMAND_WAREHOUSE={settings.warehouse}")
+    path = settings.warehouse_path
+    if not path.exists():
+        raise QueryError(f"no warehouse yet at {path}: build it first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise QueryError(f"the warehouse {path} is locked by a writer (a run in progress?); "
+                         f"try again when it finishes ({exc})") from exc
+    try:
+        cur = con.execute(query)
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], list(cur.fetchall())
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).strip()) from exc
+    finally:
+        con.close()
+
+
+def run_query(query: str, *, target: str = "oltp",
+              settings: Settings | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one statement read-only; writes are refused by the database itself."""
+    settings = settings or get_settings()
+    if target == "oltp":
+        return _oltp(query, settings)
+    if target == "warehouse":
+        return _warehouse(query, settings)
+    raise QueryError(f"unknown target {target!r}: use oltp or warehouse")

@@ -1,0 +1,219 @@
+"""The one place that reads the environment.
+
+Every other module asks `get_settings()`; nothing else touches `os.environ`. The defaults are the
+embedded stack (pgserver Postgres, a lake folder, a DuckDB file and the local sandbox), all under
+one home folder so that deleting it starts over and two homes never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+SourcesMode = Literal["sandbox", "live"]
+WarehouseKind = Literal["duckdb", "postgres", "bigquery"]
+
+# The sandbox's bearer token is not a secret: the sandbox accepts only this one and binds loopback.
+SANDBOX_TOKEN = "sandbox-token"
+
+
+def _find_project_root() -> Path:
+    """The checkout that holds pyproject.toml; the home folder defaults to `<root>/.gourmand`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").exists() and (candidate / "extract").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+def _secrets_toml(root: Path) -> dict[str, object]:
+    """`.dlt/secrets.toml` in the project root, the documented second place for secrets."""
+    path = root / ".dlt" / "secrets.toml"
+    if not path.exists():
+        return {}
+    import tomllib
+
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _lookup(tree: dict[str, object], dotted: str) -> str | None:
+    node: object = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if node is None else str(node)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one Gourmand home."""
+
+    project_root: Path
+    home: Path
+    oltp_dsn: str | None  # None: the embedded pgserver under home/postgres
+    lake_url: str
+    warehouse: WarehouseKind
+    warehouse_path: Path
+    dagster_home: Path
+    sources_mode: SourcesMode
+    yelp_base_url: str | None  # None in sandbox mode: resolved from the running sandbox
+    yelp_api_key: str = field(repr=False, default="")
+    census_base_url: str | None = None
+    census_api_key: str = field(repr=False, default="")
+    states_url: str | None = None
+    yelp_locations: tuple[str, ...] = ()
+    yelp_max_locations: int = 0  # 0 = no cap
+    start_date: date = date(2024, 1, 1)
+    demo_days: int = 7
+    http_timeout: float = 30.0
+    http_max_attempts: int = 5
+    http_backoff: float = 1.0
+    http_max_delay: float = 60.0
+    lake_endpoint_url: str | None = None
+    lake_key_id: str = field(repr=False, default="")
+    lake_secret: str = field(repr=False, default="")
+    lake_region: str = "us-east-1"
+    sandbox_args: tuple[str, ...] = ()
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.home / "postgres"
+
+    @property
+    def dlt_dir(self) -> Path:
+        """dlt's pipeline working folders (state, pending packages) per home."""
+        return self.home / "dlt"
+
+    @property
+    def sandbox_state_file(self) -> Path:
+        return self.home / "sandbox.json"
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.oltp_dsn is None
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, and the CLI's flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from an environment mapping (the process environment by default)."""
+    env = dict(os.environ if environ is None else environ)
+    root = _find_project_root()
+    secrets = _secrets_toml(root)
+    home = Path(env.get("GOURMAND_HOME") or root / ".gourmand").expanduser().resolve()
+
+    warehouse = env.get("GOURMAND_WAREHOUSE", "duckdb").lower()
+    if warehouse not in ("duckdb", "postgres", "bigquery"):
+        raise ValueError(f"GOURMAND_WAREHOUSE must be duckdb, postgres or bigquery, got {warehouse!r}")
+
+    mode = env.get("GOURMAND_SOURCES", "sandbox").lower()
+    if mode not in ("sandbox", "live"):
+        raise ValueError(f"GOURMAND_SOURCES must be sandbox or live, got {mode!r}")
+
+    def secret(env_name: str, toml_key: str) -> str:
+        return env.get(env_name) or _lookup(secrets, toml_key) or ""
+
+    yelp_key = secret("GOURMAND_YELP_API_KEY", "sources.yelp.api_key")
+    census_key = secret("GOURMAND_CENSUS_API_KEY", "sources.census.api_key")
+    if mode == "sandbox":
+        yelp_key = yelp_key or SANDBOX_TOKEN
+    yelp_url = env.get("GOURMAND_YELP_BASE_URL") or (
+        "https://api.yelp.com/v3" if mode == "live" else None
+    )
+    census_url = env.get("GOURMAND_CENSUS_BASE_URL") or (
+        "https://api.census.gov/data" if mode == "live" else None
+    )
+    states_url = env.get("GOURMAND_STATES_URL") or (
+        "https://www.50states.com/abbreviations.htm" if mode == "live" else None
+    )
+    locations = tuple(
+        loc.strip() for loc in env.get("GOURMAND_YELP_LOCATIONS", "").split(";") if loc.strip()
+    )
+    start = env.get("GOURMAND_START_DATE", "2024-01-01")
+    try:
+        start_date = date.fromisoformat(start)
+    except ValueError as exc:
+        raise ValueError(f"GOURMAND_START_DATE must be YYYY-MM-DD, got {start!r}") from exc
+
+    sandbox_args: list[str] = []
+    for name, value in sorted(env.items()):
+        # GOURMAND_SANDBOX_COUNTIES=8 -> --counties 8 for the sandbox that settings start
+        if name.startswith("GOURMAND_SANDBOX_") and value != "":
+            flag = "--" + name.removeprefix("GOURMAND_SANDBOX_").lower().replace("_", "-")
+            sandbox_args += [flag, value]
+
+    return Settings(
+        project_root=root,
+        home=home,
+        oltp_dsn=env.get("GOURMAND_OLTP_DSN") or None,
+        lake_url=env.get("GOURMAND_LAKE_URL") or (home / "lake").as_uri(),
+        warehouse=warehouse,  # type: ignore[arg-type]
+        warehouse_path=Path(
+            env.get("GOURMAND_WAREHOUSE_PATH") or home / "warehouse.duckdb"
+        ).resolve(),
+        dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster").resolve(),
+        sources_mode=mode,  # type: ignore[arg-type]
+        yelp_base_url=yelp_url,
+        yelp_api_key=yelp_key,
+        census_base_url=census_url,
+        census_api_key=census_key,
+        states_url=states_url,
+        yelp_locations=locations,
+        yelp_max_locations=_env_int(env, "GOURMAND_YELP_MAX_LOCATIONS", 0),
+        start_date=start_date,
+        demo_days=_env_int(env, "GOURMAND_DEMO_DAYS", 7),
+        http_timeout=_env_float(env, "GOURMAND_HTTP_TIMEOUT", 30.0),
+        http_max_attempts=_env_int(env, "GOURMAND_HTTP_MAX_ATTEMPTS", 5),
+        http_backoff=_env_float(env, "GOURMAND_HTTP_BACKOFF", 1.0),
+        http_max_delay=_env_float(env, "GOURMAND_HTTP_MAX_DELAY", 60.0),
+        lake_endpoint_url=env.get("GOURMAND_LAKE_ENDPOINT_URL") or None,
+        lake_key_id=secret("GOURMAND_LAKE_KEY_ID", "lake.aws_access_key_id"),
+        lake_secret=secret("GOURMAND_LAKE_SECRET", "lake.aws_secret_access_key"),
+        lake_region=env.get("GOURMAND_LAKE_REGION", "us-east-1"),
+        sandbox_args=tuple(sandbox_args),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment once."""
+    return load_settings()
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment a child process (dbt, dagster dev) needs to see the same home.
+
+    The only other place that touches os.environ: it copies it for subprocesses.
+    """
+    env = dict(os.environ)
+    env["GOURMAND_HOME"] = str(settings.home)
+    env["DAGSTER_HOME"] = str(settings.dagster_home)
+    return env

@@ -1,0 +1,110 @@
+"""Rejects and load accounting shared by every source.
+
+A record that cannot be loaded (structurally broken, wrong types) is never dropped: it goes to
+the dataset's `_rejects` table with its raw payload and the reason, in the same load package as
+the good rows, so both land together or not at all. Each resource also writes one `_loads` row
+per batch with received = loaded + rejected. Both tables are replaced per (resource, batch), so
+re-running a batch (a Yelp day, a Census vintage) replaces its rejects instead of adding to them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+
+REJECTS_TABLE = "_rejects"
+LOADS_TABLE = "_loads"
+
+_REJECT_COLUMNS: dict[str, Any] = {
+    "resource": {"data_type": "text", "nullable": False},
+    "batch": {"data_type": "text", "nullable": False},
+    "reason": {"data_type": "text", "nullable": False},
+    "payload": {"data_type": "text", "nullable": True},
+    "context": {"data_type": "text", "nullable": True},
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
+}
+_LOAD_COLUMNS: dict[str, Any] = {
+    "resource": {"data_type": "text", "nullable": False},
+    "batch": {"data_type": "text", "nullable": False},
+    "received": {"data_type": "bigint", "nullable": False},
+    "loaded": {"data_type": "bigint", "nullable": False},
+    "rejected": {"data_type": "bigint", "nullable": False},
+    "extract_seconds": {"data_type": "double", "nullable": False},
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
+}
+
+
+def _hints(table: str, columns: dict[str, Any]) -> Any:
+    return dlt.mark.make_hints(
+        table_name=table,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        merge_key=["resource", "batch"],
+        columns=columns,
+    )
+
+
+class Rejected(ValueError):
+    """Raised by a record parser: the record is malformed for the given reason."""
+
+
+@dataclass
+class BatchLedger:
+    """Counts one resource's records in one batch and keeps its rejects."""
+
+    resource: str
+    batch: str
+    extracted_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    received: int = 0
+    loaded: int = 0
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    _started: float = field(default_factory=time.perf_counter)
+
+    def accept(self) -> None:
+        self.received += 1
+        self.loaded += 1
+
+    def reject(self, payload: Any, reason: str, context: str | None = None) -> None:
+        self.received += 1
+        try:
+            text = json.dumps(payload, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            text = repr(payload)
+        self.rejects.append(
+            {
+                "resource": self.resource,
+                "batch": self.batch,
+                "reason": reason,
+                "payload": text,
+                "context": context,
+                "extracted_at": self.extracted_at,
+            }
+        )
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejects)
+
+    def summary_items(self) -> Iterator[Any]:
+        """The rejects and the one `_loads` row, dispatched to their own tables."""
+        if self.rejects:
+            yield dlt.mark.with_hints(
+                self.rejects, _hints(REJECTS_TABLE, _REJECT_COLUMNS), create_table_variant=True
+            )
+        row = {
+            "resource": self.resource,
+            "batch": self.batch,
+            "received": self.received,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "extract_seconds": round(time.perf_counter() - self._started, 3),
+            "extracted_at": self.extracted_at,
+        }
+        yield dlt.mark.with_hints(
+            [row], _hints(LOADS_TABLE, _LOAD_COLUMNS), create_table_variant=True
+        )

@@ -1,0 +1,107 @@
+"""HTTP conventions every source shares: one REST client factory, one retry policy, one error.
+
+Sources never build their own sessions or retry loops. Retries cover 429 and 5xx, honour
+Retry-After, back off exponentially and give up after `http_max_attempts`, at which point the
+caller gets a `SourceUnavailable` that names the endpoint and the last status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import AuthConfigBase, BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from requests import Response
+from requests.exceptions import HTTPError, RequestException
+
+from extract.settings import Settings
+
+
+class SourceUnavailable(RuntimeError):
+    """The service did not answer usefully after every retry; the load of this batch stops."""
+
+
+def http_client(settings: Settings) -> Client:
+    """A requests client with the project's timeout and retry policy."""
+    return Client(
+        request_timeout=settings.http_timeout,
+        request_max_attempts=settings.http_max_attempts,
+        request_backoff_factor=settings.http_backoff,
+        request_max_retry_delay=settings.http_max_delay,
+        respect_retry_after_header=True,
+        raise_for_status=False,
+    )
+
+
+def rest_client(
+    settings: Settings,
+    base_url: str,
+    *,
+    token: str | None = None,
+    paginator: BasePaginator | None = None,
+) -> RESTClient:
+    """dlt's RESTClient on our retrying session, with bearer auth when a token is given."""
+    auth: AuthConfigBase | None = BearerTokenAuth(token=token) if token else None
+    return RESTClient(
+        base_url=base_url.rstrip("/"),
+        auth=auth,
+        paginator=paginator or SinglePagePaginator(),
+        session=http_client(settings).session,
+    )
+
+
+def _describe(response: Response) -> str:
+    body = response.text[:300].replace("\n", " ")
+    return f"HTTP {response.status_code} from {response.request.method} {response.url}: {body}"
+
+
+def raise_for_status(response: Response, source: str) -> None:
+    """Turn a final (post-retry) error response into SourceUnavailable with the evidence."""
+    if response.status_code >= 400:
+        raise SourceUnavailable(f"{source}: {_describe(response)}")
+
+
+def get_json(client: RESTClient, path: str, params: Mapping[str, Any], source: str) -> Any:
+    """One GET that must succeed; retries are the session's."""
+    try:
+        response = client.get(path, params=dict(params))
+    except RequestException as exc:
+        raise SourceUnavailable(f"{source}: GET {path} failed: {exc}") from exc
+    raise_for_status(response, source)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise SourceUnavailable(
+            f"{source}: GET {response.url} answered {response.headers.get('content-type')} "
+            "that is not JSON (an invalid API key often looks like this)"
+        ) from exc
+
+
+def paginate_json(
+    client: RESTClient,
+    path: str,
+    params: Mapping[str, Any],
+    source: str,
+    paginator: BasePaginator,
+    data_selector: str,
+) -> Iterator[list[Any]]:
+    """Yield each page's records; any page that fails after retries fails the whole pull."""
+
+    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
+        raise_for_status(response, source)
+
+    try:
+        yield from client.paginate(
+            path,
+            params=dict(params),
+            paginator=paginator,
+            data_selector=data_selector,
+            hooks={"response": [hook]},
+        )
+    except HTTPError as exc:
+        raise SourceUnavailable(f"{source}: {_describe(exc.response)}") from exc
+    except RequestException as exc:
+        raise SourceUnavailable(f"{source}: GET {path} failed: {exc}") from exc
