@@ -64,12 +64,19 @@ def _days(day: str | None, start: str | None, days: int | None) -> list[date]:
 def _print_runs(runs: list[Any]) -> None:
     table = Table(title="What landed")
     for column in ("source", "batch", "table", "rows", "seconds", "rows/s"):
-        table.add_column(column, justify="right" if column in ("rows", "seconds", "rows/s")
-                         else "left")
+        table.add_column(
+            column, justify="right" if column in ("rows", "seconds", "rows/s") else "left"
+        )
     for run in runs:
         for t in run.tables:
-            table.add_row(run.source, run.batch, f"{t.dataset}.{t.table}", f"{t.rows:,}",
-                          f"{t.seconds:.2f}", f"{t.rows_per_second:,.0f}")
+            table.add_row(
+                run.source,
+                run.batch,
+                f"{t.dataset}.{t.table}",
+                f"{t.rows:,}",
+                f"{t.seconds:.2f}",
+                f"{t.rows_per_second:,.0f}",
+            )
     Console().print(table)
 
 
@@ -79,8 +86,9 @@ def _print_runs(runs: list[Any]) -> None:
 @click.option("--start", help="First Yelp day of a window (default GOURMAND_START_DATE).")
 @click.option("--days", type=int, help="Number of Yelp days (default GOURMAND_DEMO_DAYS).")
 @click.option("--no-lake", is_flag=True, help="Load Postgres only.")
-def extract(sources: tuple[str, ...], day: str | None, start: str | None, days: int | None,
-            no_lake: bool) -> None:
+def extract(
+    sources: tuple[str, ...], day: str | None, start: str | None, days: int | None, no_lake: bool
+) -> None:
     """Load sources straight into Postgres and the lake (without Dagster)."""
     from extract.pipelines import run_source
 
@@ -89,11 +97,22 @@ def extract(sources: tuple[str, ...], day: str | None, start: str | None, days: 
     for name in chosen:
         if name == "yelp":
             for d in _days(day, start, days):
-                runs.append(run_source(name, day=d, to_lake=not no_lake,
-                                       on_progress=lambda m: console.print(f"[dim]{m}[/dim]")))
+                runs.append(
+                    run_source(
+                        name,
+                        day=d,
+                        to_lake=not no_lake,
+                        on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+                    )
+                )
         else:
-            runs.append(run_source(name, to_lake=not no_lake,
-                                   on_progress=lambda m: console.print(f"[dim]{m}[/dim]")))
+            runs.append(
+                run_source(
+                    name,
+                    to_lake=not no_lake,
+                    on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+                )
+            )
     _print_runs(runs)
 
 
@@ -107,10 +126,16 @@ def demo(days: int | None) -> None:
 
 
 @main.command()
-@click.option("--target", type=click.Choice(["oltp", "warehouse"]), default="oltp",
-              show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--target", type=click.Choice(["oltp", "warehouse"]), default="oltp", show_default=True
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @click.argument("query")
 def sql(target: str, fmt: str, query: str) -> None:
     """Run one read-only query and print the result."""
@@ -126,8 +151,9 @@ def sql(target: str, fmt: str, query: str) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str,
-                              indent=2))
+        click.echo(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
+        )
     else:
         table = Table()
         for c in columns:
@@ -148,11 +174,23 @@ def dev(port: int) -> None:
         console.print(f"sandbox: {start_sandbox(settings)['url']}")
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     env = child_environment(settings)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-h", "127.0.0.1",
-           "-p", str(port), "-w", str(settings.project_root / "workspace.yaml")]
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "dagster"),
+        "dev",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-w",
+        str(settings.project_root / "workspace.yaml"),
+    ]
     # Started from make or a script, SIGINT may be ignored; restore it so Ctrl-C reaches dagster.
-    proc = subprocess.Popen(cmd, env=env, cwd=settings.project_root,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=settings.project_root,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         sys.exit(proc.wait())
     except KeyboardInterrupt:

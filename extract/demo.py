@@ -111,7 +111,7 @@ def run_demo(days: int | None = None) -> int:
         "\nNext:\n"
         "  make dev                      # the Dagster UI on http://127.0.0.1:3000\n"
         "  .venv/bin/gourmand sql --target oltp "
-        "\"select count(*) from raw_states.state_abbreviations\"\n"
+        '"select count(*) from raw_states.state_abbreviations"\n'
         f"  ls {settings.lake_url.removeprefix('file://')}/raw   # the Parquet copies\n"
     )
     return 0

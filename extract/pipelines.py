@@ -37,8 +37,9 @@ class SourceSpec:
 SOURCES: dict[str, SourceSpec] = {
     "states": SourceSpec("states", states.DATASET, ("state_abbreviations",), False, None),
     "census": SourceSpec("census", census.DATASET, ("county_population",), False, "vintage"),
-    "yelp": SourceSpec("yelp", yelp.DATASET, ("businesses", "reviews", "events"), True,
-                       "surveyed_on"),
+    "yelp": SourceSpec(
+        "yelp", yelp.DATASET, ("businesses", "reviews", "events"), True, "surveyed_on"
+    ),
 }
 
 
@@ -68,13 +69,22 @@ class SourceRun:
 def source_urls(settings: Settings) -> dict[str, str]:
     """Base URLs of the three services: the settings' own, or the home's sandbox."""
     if settings.sources_mode == "live" or settings.yelp_base_url:
-        missing = [n for n, v in (("GOURMAND_YELP_BASE_URL", settings.yelp_base_url),
-                                  ("GOURMAND_CENSUS_BASE_URL", settings.census_base_url),
-                                  ("GOURMAND_STATES_URL", settings.states_url)) if not v]
+        missing = [
+            n
+            for n, v in (
+                ("GOURMAND_YELP_BASE_URL", settings.yelp_base_url),
+                ("GOURMAND_CENSUS_BASE_URL", settings.census_base_url),
+                ("GOURMAND_STATES_URL", settings.states_url),
+            )
+            if not v
+        ]
         if missing:
             raise ValueError(f"set {', '.join(missing)} (or use GOURMAND_SOURCES=sandbox)")
-        return {"yelp": settings.yelp_base_url or "", "census": settings.census_base_url or "",
-                "states": settings.states_url or ""}
+        return {
+            "yelp": settings.yelp_base_url or "",
+            "census": settings.census_base_url or "",
+            "states": settings.states_url or "",
+        }
     from extract.sandbox.process import sandbox_url
 
     base = sandbox_url(settings)
@@ -127,7 +137,11 @@ def build_source(spec: SourceSpec, settings: Settings, day: date | None) -> Any:
     if live and day != datetime.now(UTC).date():
         raise ValueError(f"the live Yelp API only describes today; cannot survey {day}")
     return yelp.yelp_source(
-        settings, urls["yelp"], settings.yelp_api_key, day, yelp_locations(settings),
+        settings,
+        urls["yelp"],
+        settings.yelp_api_key,
+        day,
+        yelp_locations(settings),
         send_day=not live,
     )
 
@@ -139,8 +153,9 @@ def batch_of(spec: SourceSpec, day: date | None) -> str:
     return census.VINTAGE if spec.name == "census" else states.BATCH
 
 
-def _prune_superseded(spec: SourceSpec, settings: Settings, batch: str, load_ids: list[str],
-                      resources: Sequence[str]) -> None:
+def _prune_superseded(
+    spec: SourceSpec, settings: Settings, batch: str, load_ids: list[str], resources: Sequence[str]
+) -> None:
     """Drop `_rejects` rows of this batch written by an earlier load of it.
 
     delete-insert replaces only keys present in the new load, so a re-run that rejects nothing
@@ -162,17 +177,22 @@ def _table_chain(pipeline: dlt.Pipeline) -> dict[str, str | None]:
     schema = pipeline.default_schema
     roots: dict[str, str | None] = {}
     for table in schema.data_tables():
-        name = table["name"]
-        parent = table.get("parent")
-        root = parent
-        while root and schema.tables[root].get("parent"):
-            root = schema.tables[root]["parent"]
+        name: str = table["name"]  # type: ignore[assignment]
+        root: str | None = table.get("parent")
+        while root is not None and schema.tables[root].get("parent"):
+            root = schema.tables[root].get("parent")
         roots[name] = root
     return roots
 
 
-def _export_to_lake(spec: SourceSpec, settings: Settings, pipeline: dlt.Pipeline, batch: str,
-                    load_ids: list[str], tables: Sequence[str]) -> dict[str, list[str]]:
+def _export_to_lake(
+    spec: SourceSpec,
+    settings: Settings,
+    pipeline: dlt.Pipeline,
+    batch: str,
+    load_ids: list[str],
+    tables: Sequence[str],
+) -> dict[str, list[str]]:
     """Mirror what this load wrote into the lake partitions of this batch."""
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -189,14 +209,16 @@ def _export_to_lake(spec: SourceSpec, settings: Settings, pipeline: dlt.Pipeline
             ids = ",".join("'" + i.replace("'", "''") + "'" for i in load_ids)
             if table in (REJECTS_TABLE, LOADS_TABLE):
                 column = "batch"
-                sql = f'SELECT * FROM {ds}."{table}" WHERE batch = \'{batch}\''
+                sql = f"SELECT * FROM {ds}.\"{table}\" WHERE batch = '{batch}'"
             elif root is None:
                 column = spec.partition_column or ""
                 sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id IN ({ids})'
             else:
                 column = spec.partition_column or ""
-                sql = (f'SELECT c.* FROM {ds}."{table}" c JOIN {ds}."{root}" r '
-                       f"ON c._dlt_root_id = r._dlt_id WHERE r._dlt_load_id IN ({ids})")
+                sql = (
+                    f'SELECT c.* FROM {ds}."{table}" c JOIN {ds}."{root}" r '
+                    f"ON c._dlt_root_id = r._dlt_id WHERE r._dlt_load_id IN ({ids})"
+                )
             cur.execute(sql)
             data = cur.fetch_arrow_table()
             folder = f"raw/{spec.name}/{table}"
@@ -258,8 +280,10 @@ def run_source(
             "WHERE batch = %s AND resource = ANY(%s) ORDER BY resource",
             (batch, list(selected)),
         )
-        ledger = [dict(zip(("resource", "received", "loaded", "rejected"), r, strict=True))
-                  for r in cur.fetchall()]
+        ledger = [
+            dict(zip(("resource", "received", "loaded", "rejected"), r, strict=True))
+            for r in cur.fetchall()
+        ]
     conn.close()
 
     tables = [

@@ -35,16 +35,20 @@ def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[An
 
     if settings.warehouse != "duckdb":
         # Postgres and BigQuery warehouses are queried with their own clients for now.
-        raise QueryError(f"gourmand sql --target warehouse reads DuckDB; this home uses "
-                         f"GOURMAND_WAREHOUSE={settings.warehouse}")
+        raise QueryError(
+            f"gourmand sql --target warehouse reads DuckDB; this home uses "
+            f"GOURMAND_WAREHOUSE={settings.warehouse}"
+        )
     path = settings.warehouse_path
     if not path.exists():
         raise QueryError(f"no warehouse yet at {path}: build it first")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
-        raise QueryError(f"the warehouse {path} is locked by a writer (a run in progress?); "
-                         f"try again when it finishes ({exc})") from exc
+        raise QueryError(
+            f"the warehouse {path} is locked by a writer (a run in progress?); "
+            f"try again when it finishes ({exc})"
+        ) from exc
     try:
         cur = con.execute(query)
         if cur.description is None:
@@ -56,8 +60,9 @@ def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[An
         con.close()
 
 
-def run_query(query: str, *, target: str = "oltp",
-              settings: Settings | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_query(
+    query: str, *, target: str = "oltp", settings: Settings | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one statement read-only; writes are refused by the database itself."""
     settings = settings or get_settings()
     if target == "oltp":

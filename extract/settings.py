@@ -132,7 +132,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     warehouse = env.get("GOURMAND_WAREHOUSE", "duckdb").lower()
     if warehouse not in ("duckdb", "postgres", "bigquery"):
-        raise ValueError(f"GOURMAND_WAREHOUSE must be duckdb, postgres or bigquery, got {warehouse!r}")
+        raise ValueError(
+            f"GOURMAND_WAREHOUSE must be duckdb, postgres or bigquery, got {warehouse!r}"
+        )
 
     mode = env.get("GOURMAND_SOURCES", "sandbox").lower()
     if mode not in ("sandbox", "live"):

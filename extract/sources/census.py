@@ -69,8 +69,10 @@ def rows_from_table(
     for line_no, record in enumerate(table[1:], start=2):
         try:
             if not isinstance(record, list) or len(record) != len(header):
-                raise Rejected(f"row has {len(record) if isinstance(record, list) else '?'} "
-                               f"cells, header has {len(header)}")
+                raise Rejected(
+                    f"row has {len(record) if isinstance(record, list) else '?'} "
+                    f"cells, header has {len(header)}"
+                )
             cells = dict(zip(header, record, strict=True))
             county_name, state_name = split_county_name(str(cells["NAME"]))
             try:

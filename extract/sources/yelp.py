@@ -67,7 +67,9 @@ def parse_business(raw: Any, surveyed_on: date, location: str, extracted_at: dat
     _require(raw, "name", str)
     rating = _optional_number(raw, "rating")
     review_count = raw.get("review_count")
-    if review_count is not None and (isinstance(review_count, bool) or not isinstance(review_count, int)):
+    if review_count is not None and (
+        isinstance(review_count, bool) or not isinstance(review_count, int)
+    ):
         raise Rejected(f"field 'review_count' is not an integer: {review_count!r}")
     coordinates = raw.get("coordinates") or {}
     if not isinstance(coordinates, dict):
@@ -256,8 +258,11 @@ class YelpDay:
                         continue
                     if row["id"] in rows:
                         # Neighbouring counties can list the same business; one snapshot a day.
-                        ledger.reject(raw, "duplicate of a business already seen this day",
-                                      context=f"search location={location}")
+                        ledger.reject(
+                            raw,
+                            "duplicate of a business already seen this day",
+                            context=f"search location={location}",
+                        )
                         continue
                     ledger.accept()
                     rows[row["id"]] = row
@@ -317,11 +322,10 @@ def yelp_source(
 ) -> Any:
     """The Yelp survey of one day, as three resources over one lazily-fetched pull."""
     day = YelpDay(settings, base_url, token, surveyed_on, locations, send_day)
-    snapshot = {"disposition": "merge", "strategy": "delete-insert"}
 
     @dlt.resource(
         name="businesses",
-        write_disposition=snapshot,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key=["id", "surveyed_on"],
         merge_key="surveyed_on",
         columns={"surveyed_on": {"data_type": "date"}, "rating": {"data_type": "double"}},
@@ -331,7 +335,7 @@ def yelp_source(
 
     @dlt.resource(
         name="reviews",
-        write_disposition=snapshot,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key="id",
         columns={"surveyed_on": {"data_type": "date"}},
     )
@@ -340,7 +344,7 @@ def yelp_source(
 
     @dlt.resource(
         name="events",
-        write_disposition=snapshot,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key="id",
         columns={"surveyed_on": {"data_type": "date"}},
     )

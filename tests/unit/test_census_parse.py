@@ -39,8 +39,11 @@ def test_variables_without_date_codes_is_a_clear_error():
     [
         ("Autauga County, Alabama", "Autauga County", "Alabama"),
         ("Richmond city, Virginia", "Richmond city", "Virginia"),
-        ("District of Columbia, District of Columbia", "District of Columbia",
-         "District of Columbia"),
+        (
+            "District of Columbia, District of Columbia",
+            "District of Columbia",
+            "District of Columbia",
+        ),
         ("San Juan Municipio, Puerto Rico", "San Juan Municipio", "Puerto Rico"),
     ],
 )
@@ -88,5 +91,6 @@ def test_malformed_rows_are_rejected_with_reasons_and_counted():
 
 def test_missing_geography_columns_fail_loudly():
     with pytest.raises(ValueError, match="county"):
-        list(rows_from_table([["NAME", "POP", "DATE_CODE", "state"]], {}, BatchLedger("x", "y"),
-                             NOW))
+        list(
+            rows_from_table([["NAME", "POP", "DATE_CODE", "state"]], {}, BatchLedger("x", "y"), NOW)
+        )

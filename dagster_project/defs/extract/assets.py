@@ -5,7 +5,6 @@ work is `extract.pipelines.run_source`, the same code path as the CLI, so Postgr
 the summary figures are identical whichever front door started the load.
 """
 
-
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -130,8 +129,14 @@ def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResul
     days = [date.fromisoformat(k) for k in context.partition_keys]
     runs = []
     for day in days:
-        runs.append(run_source("yelp", day=day, resources=_selected_resources(context),
-                               on_progress=context.log.info))
+        runs.append(
+            run_source(
+                "yelp",
+                day=day,
+                resources=_selected_resources(context),
+                on_progress=context.log.info,
+            )
+        )
     yield from _results(context, runs)
 
 
