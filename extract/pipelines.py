@@ -8,6 +8,7 @@ nothing is loaded when extraction fails, and re-running a batch replaces it.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -258,7 +259,11 @@ def run_source(
 
     pipeline = make_pipeline(spec, settings)
     # A package left by a crashed run must not be loaded on top of this batch.
-    pipeline.drop_pending_packages()
+    if pipeline.has_pending_data:
+        with warnings.catch_warnings():
+            # deprecated for abort_packages(), which records an aborted load; we want no trace
+            warnings.simplefilter("ignore")
+            pipeline.drop_pending_packages()
     source = build_source(spec, settings, day).with_resources(*selected)
     say(f"{name} {batch}: extracting {', '.join(selected)}")
     info = pipeline.run(source)

@@ -49,6 +49,30 @@ def _hints(table: str, columns: dict[str, Any]) -> Any:
     )
 
 
+def to_table(
+    table: str,
+    rows: list[dict[str, Any]],
+    *,
+    primary_key: str | list[str],
+    merge_key: str | list[str] | None = None,
+    columns: dict[str, Any] | None = None,
+) -> Any:
+    """Dispatch data rows to `table` with that table's own keys.
+
+    A resource that also writes `_rejects`/`_loads` keeps its own hints bare (only the write
+    disposition): dlt starts every table variant from the resource's hints, so a primary key
+    declared on the resource would be demanded of the accounting tables too.
+    """
+    hints = dlt.mark.make_hints(
+        table_name=table,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        primary_key=primary_key,
+        merge_key=merge_key,  # type: ignore[arg-type]
+        columns=columns or {},
+    )
+    return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
+
 class Rejected(ValueError):
     """Raised by a record parser: the record is malformed for the given reason."""
 

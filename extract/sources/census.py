@@ -16,7 +16,7 @@ from typing import Any
 import dlt
 
 from extract.settings import Settings
-from extract.sources.accounting import BatchLedger, Rejected
+from extract.sources.accounting import BatchLedger, Rejected, to_table
 from extract.sources.rest import get_json, rest_client
 
 DATASET = "raw_census"
@@ -106,13 +106,9 @@ def rows_from_table(
 def census_source(settings: Settings, base_url: str, api_key: str = "") -> Any:
     """County population estimates of vintage 2019, all DATE_CODEs."""
 
-    @dlt.resource(
-        name="county_population",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=["vintage", "state_fips", "county_fips", "date_code"],
-        merge_key="vintage",
-        columns={"estimate_year": {"data_type": "bigint", "nullable": True}},
-    )
+    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+    @dlt.resource(name="county_population", write_disposition=merge)
     def county_population() -> Iterator[Any]:
         client = rest_client(settings, base_url)
         dataset = f"/{VINTAGE}/pep/population"
@@ -125,7 +121,14 @@ def census_source(settings: Settings, base_url: str, api_key: str = "") -> Any:
         ledger = BatchLedger("county_population", VINTAGE, extracted_at)
         rows = list(rows_from_table(table, labels, ledger, extracted_at))
         if rows:
-            yield rows
+            # The vintage is replaced as a whole (merge key), in one transaction.
+            yield to_table(
+                "county_population",
+                rows,
+                primary_key=["vintage", "state_fips", "county_fips", "date_code"],
+                merge_key="vintage",
+                columns={"estimate_year": {"data_type": "bigint", "nullable": True}},
+            )
         yield from ledger.summary_items()
 
     return county_population

@@ -15,7 +15,7 @@ import dlt
 from bs4 import BeautifulSoup, Tag
 
 from extract.settings import Settings
-from extract.sources.accounting import BatchLedger, Rejected
+from extract.sources.accounting import BatchLedger, Rejected, to_table
 from extract.sources.rest import SourceUnavailable, http_client, raise_for_status
 
 DATASET = "raw_states"
@@ -68,12 +68,9 @@ def parse_row(kind: str, cells: list[str], extracted_at: datetime) -> dict[str, 
 def states_source(settings: Settings, page_url: str) -> Any:
     """The 56 rows: 50 states, DC and the inhabited territories."""
 
-    @dlt.resource(
-        name="state_abbreviations",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key="postal_abbreviation",
-        merge_key="batch",
-    )
+    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+    @dlt.resource(name="state_abbreviations", write_disposition=merge)
     def state_abbreviations() -> Iterator[Any]:
         try:
             response = http_client(settings).get(page_url)
@@ -94,7 +91,13 @@ def states_source(settings: Settings, page_url: str) -> Any:
             ledger.accept()
             rows[row["postal_abbreviation"]] = row
         if rows:
-            yield list(rows.values())
+            # merge key `batch` is the same for every row: the page replaces the page.
+            yield to_table(
+                "state_abbreviations",
+                list(rows.values()),
+                primary_key="postal_abbreviation",
+                merge_key="batch",
+            )
         yield from ledger.summary_items()
 
     return state_abbreviations

@@ -19,7 +19,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
 from extract.settings import Settings
-from extract.sources.accounting import BatchLedger, Rejected
+from extract.sources.accounting import BatchLedger, Rejected, to_table
 from extract.sources.rest import get_json, paginate_json, rest_client
 
 DATASET = "raw_yelp"
@@ -304,11 +304,62 @@ class YelpDay:
         return list(rows.values()), ledger
 
 
-def _emit(pulled: tuple[list[dict], BatchLedger]) -> Iterator[Any]:
+def _emit(pulled: tuple[list[dict], BatchLedger], **keys: Any) -> Iterator[Any]:
     rows, ledger = pulled
     if rows:
-        yield rows
+        yield to_table(ledger.resource, rows, **keys)
     yield from ledger.summary_items()
+
+
+def _types(
+    text: str = "", double: str = "", bigint: str = "", boolean: str = "", timestamp: str = ""
+) -> dict[str, Any]:
+    """Column types declared up front, so a column that is null all day still exists."""
+    kinds = {
+        "text": text,
+        "double": double,
+        "bigint": bigint,
+        "bool": boolean,
+        "timestamp": timestamp,
+    }
+    return {
+        col: {"data_type": kind, "nullable": True}
+        for kind, cols in kinds.items()
+        for col in cols.split()
+    }
+
+
+_DAY = {"surveyed_on": {"data_type": "date", "nullable": False}}
+BUSINESS_COLUMNS = {
+    **_DAY,
+    **_types(
+        text="alias name image_url url price phone display_phone address1 address2 address3 "
+        "city zip_code country state display_address search_location",
+        double="rating distance latitude longitude",
+        bigint="review_count price_level",
+        boolean="is_closed",
+        timestamp="extracted_at",
+    ),
+}
+REVIEW_COLUMNS = {
+    **_DAY,
+    **_types(
+        text="business_id url text user_id user_profile_url user_image_url user_name",
+        double="rating",
+        timestamp="time_created extracted_at",
+    ),
+}
+EVENT_COLUMNS = {
+    **_DAY,
+    **_types(
+        text="search_location name description category image_url event_site_url tickets_url "
+        "time_start time_end business_id address1 city zip_code state country cross_streets",
+        double="cost cost_max latitude longitude",
+        bigint="attending_count interested_count",
+        boolean="is_free is_canceled is_official",
+        timestamp="extracted_at",
+    ),
+}
 
 
 @dlt.source(name="yelp", max_table_nesting=1)
@@ -322,33 +373,24 @@ def yelp_source(
 ) -> Any:
     """The Yelp survey of one day, as three resources over one lazily-fetched pull."""
     day = YelpDay(settings, base_url, token, surveyed_on, locations, send_day)
+    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
-    @dlt.resource(
-        name="businesses",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=["id", "surveyed_on"],
-        merge_key="surveyed_on",
-        columns={"surveyed_on": {"data_type": "date"}, "rating": {"data_type": "double"}},
-    )
+    @dlt.resource(name="businesses", write_disposition=merge)
     def businesses() -> Iterator[Any]:
-        yield from _emit(day.businesses)
+        # One snapshot per business per day: a re-run replaces the day (merge key surveyed_on).
+        yield from _emit(
+            day.businesses,
+            primary_key=["id", "surveyed_on"],
+            merge_key="surveyed_on",
+            columns=BUSINESS_COLUMNS,
+        )
 
-    @dlt.resource(
-        name="reviews",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key="id",
-        columns={"surveyed_on": {"data_type": "date"}},
-    )
+    @dlt.resource(name="reviews", write_disposition=merge)
     def reviews() -> Iterator[Any]:
-        yield from _emit(day.reviews)
+        yield from _emit(day.reviews, primary_key="id", columns=REVIEW_COLUMNS)
 
-    @dlt.resource(
-        name="events",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key="id",
-        columns={"surveyed_on": {"data_type": "date"}},
-    )
+    @dlt.resource(name="events", write_disposition=merge)
     def events() -> Iterator[Any]:
-        yield from _emit(day.events)
+        yield from _emit(day.events, primary_key="id", columns=EVENT_COLUMNS)
 
     return businesses, reviews, events

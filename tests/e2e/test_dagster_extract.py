@@ -1,0 +1,76 @@
+"""The extraction assets run through Dagster: keys, partitions and recorded metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_asset_keys_mirror_schema_and_table():
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    assert keys == [
+        "raw_census/county_population",
+        "raw_states/state_abbreviations",
+        "raw_yelp/businesses",
+        "raw_yelp/events",
+        "raw_yelp/reviews",
+    ]
+    from dagster import AssetKey
+
+    businesses = graph.get(AssetKey(["raw_yelp", "businesses"]))
+    assert businesses.group_name == "extract"
+    assert [p.to_user_string() for p in businesses.parent_keys] == ["raw_census/county_population"]
+    assert businesses.partitions_def is not None
+
+
+def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeypatch, tmp_path):
+    settings, server = sandbox_settings(counties=2, businesses_per_county=15, malformed_every=11)
+    for name, value in {
+        "GOURMAND_HOME": str(settings.home),
+        "GOURMAND_OLTP_DSN": settings.oltp_dsn,
+        "GOURMAND_YELP_BASE_URL": f"{server.url}/v3",
+        "GOURMAND_CENSUS_BASE_URL": f"{server.url}/data",
+        "GOURMAND_STATES_URL": f"{server.url}/abbreviations.htm",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from extract.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        from dagster import DagsterInstance
+
+        from dagster_project.definitions import defs
+
+        with DagsterInstance.ephemeral() as instance:
+            ref = defs.get_job_def("extract_reference").execute_in_process(instance=instance)
+            assert ref.success
+            yelp = defs.get_job_def("extract_yelp_daily").execute_in_process(
+                instance=instance,
+                tags={
+                    "dagster/asset_partition_range_start": "2024-01-01",
+                    "dagster/asset_partition_range_end": "2024-01-03",
+                },
+            )
+            assert yelp.success
+            assert len(instance.get_runs()) == 2
+            events = yelp.get_asset_materialization_events()
+            meta = {
+                e.event_specific_data.materialization.asset_key.to_user_string():
+                e.event_specific_data.materialization.metadata
+                for e in events
+            }  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    businesses = meta["raw_yelp/businesses"]
+    assert businesses["batches"].value == "2024-01-01, 2024-01-02, 2024-01-03"
+    assert businesses["rows"].value > 0 and businesses["seconds"].value > 0
+    assert businesses["rows_per_second"].value > 0
+    assert businesses["received"].value == (
+        businesses["loaded"].value + businesses["rejected"].value
+    )
+    assert businesses["rejected"].value > 0
+    assert set(businesses["tables"].value) >= {"businesses", "businesses__categories"}
