@@ -16,7 +16,8 @@ from rich.table import Table
 
 from extract.settings import Settings, get_settings
 
-console = Console()
+# Wide enough for the summary table when stdout is a pipe (make, CI logs).
+console = Console(width=max(Console().width, 110))
 
 
 def _instance(settings: Settings) -> Any:
@@ -30,12 +31,15 @@ def _instance(settings: Settings) -> Any:
 
 
 def _materializations(result: Any) -> list[tuple[str, dict[str, Any]]]:
-    found = []
+    """Metadata per asset; a partition range records one materialization per day with the
+    run's figures, so each asset is taken once."""
+    found: dict[str, dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        meta = {k: v.value for k, v in mat.metadata.items()}
-        found.append((mat.asset_key.to_user_string(), meta))
-    return found
+        found.setdefault(
+            mat.asset_key.to_user_string(), {k: v.value for k, v in mat.metadata.items()}
+        )
+    return list(found.items())
 
 
 def _table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:
@@ -74,9 +78,13 @@ def run_demo(days: int | None = None) -> int:
     first = settings.start_date
     last = first + timedelta(days=days - 1)
     console.print(f"\nrunning job extract_reference, then extract_yelp_daily for {first}..{last}")
-    ref = defs.get_job_def("extract_reference").execute_in_process(instance=instance)
-    yelp = defs.get_job_def("extract_yelp_daily").execute_in_process(
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    ref = defs.resolve_job_def("extract_reference").execute_in_process(
+        instance=instance, run_config=quiet
+    )
+    yelp = defs.resolve_job_def("extract_yelp_daily").execute_in_process(
         instance=instance,
+        run_config=quiet,
         tags={
             "dagster/asset_partition_range_start": first.isoformat(),
             "dagster/asset_partition_range_end": last.isoformat(),
@@ -90,12 +98,13 @@ def run_demo(days: int | None = None) -> int:
     for asset, meta in _materializations(ref) + _materializations(yelp):
         for table, n in sorted((meta.get("tables") or {}).items()):
             schema = asset.split("/")[0]
-            rows.append((asset, f"{schema}.{table}", {"rows": n, **meta}))
+            rows.append((asset, f"{schema}.{table}", {**meta, "rows": n}))
     counts = _table_counts(settings, [r[1] for r in rows])
 
     out = Table(title=f"What landed ({days} sandbox days, {time.perf_counter() - started:.1f}s)")
-    for col in ("table", "rows loaded", "seconds", "rows/s", "rows in postgres", "rejected"):
-        out.add_column(col, justify="left" if col == "table" else "right")
+    out.add_column("table", no_wrap=True)
+    for col in ("rows loaded", "seconds", "rows/s", "rows in postgres", "rejected"):
+        out.add_column(col, justify="right")
     for asset, table, meta in rows:
         is_root = table.split(".")[1] == asset.split("/")[1]
         out.add_row(

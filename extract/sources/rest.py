@@ -88,18 +88,17 @@ def paginate_json(
     paginator: BasePaginator,
     data_selector: str,
 ) -> Iterator[list[Any]]:
-    """Yield each page's records; any page that fails after retries fails the whole pull."""
+    """Yield each page's records; any page that fails after retries fails the whole pull.
 
-    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
-        raise_for_status(response, source)
-
+    RESTClient's own response hook raises HTTPError for 4xx/5xx inside the retrying send, so
+    429/5xx pages are retried there; what still fails arrives here as HTTPError.
+    """
     try:
         yield from client.paginate(
             path,
             params=dict(params),
             paginator=paginator,
             data_selector=data_selector,
-            hooks={"response": [hook]},
         )
     except HTTPError as exc:
         raise SourceUnavailable(f"{source}: {_describe(exc.response)}") from exc

@@ -46,9 +46,9 @@ def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeyp
         from dagster_project.definitions import defs
 
         with DagsterInstance.ephemeral() as instance:
-            ref = defs.get_job_def("extract_reference").execute_in_process(instance=instance)
+            ref = defs.resolve_job_def("extract_reference").execute_in_process(instance=instance)
             assert ref.success
-            yelp = defs.get_job_def("extract_yelp_daily").execute_in_process(
+            yelp = defs.resolve_job_def("extract_yelp_daily").execute_in_process(
                 instance=instance,
                 tags={
                     "dagster/asset_partition_range_start": "2024-01-01",

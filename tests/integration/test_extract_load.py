@@ -129,6 +129,7 @@ def test_rate_limit_with_retry_after_is_retried_and_the_run_succeeds(sandbox_set
         server, _rows(settings, "select name from raw_census.county_population limit 1")[0][0], DAY1
     )
     assert scalar(settings, "select count(*) from raw_yelp.businesses") == total
+    assert server.faults_served.get(429, 0) >= 3
 
 
 def test_persistent_5xx_fails_clearly_and_leaves_no_partial_day(sandbox_settings):

@@ -57,7 +57,8 @@ def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[
                 continue  # _rejects/_loads figures come from the ledger below
             key = raw_table_key(table.dataset, table.table)
             touched.add(key)
-            rows[key] += table.rows
+            if table.table == key.path[-1]:
+                rows[key] += table.rows  # the root table; nested ones are listed in `tables`
             tables[key][table.table] += table.rows
             lake_files[key] += len(table.lake_files)
         for key in touched:

@@ -1,0 +1,86 @@
+"""The sandbox's knobs: the size of its world and the faults it injects."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything that decides what the sandbox answers; same config + request -> same bytes."""
+
+    # size
+    seed: int = 42
+    counties: int = 5
+    businesses_per_county: int = 60
+    start_date: date = date(2024, 1, 1)
+    reviews_per_business: int = 3
+    events_per_county: int = 4
+    token: str = "sandbox-token"
+    census_key: str | None = None
+    # faults
+    rate_limit_every: int = 0
+    retry_after: int = 1
+    error_burst_at: int = 0
+    error_burst_len: int = 3
+    fail_pattern: str | None = None
+    slow_every: int = 0
+    slow_seconds: float = 0.0
+    malformed_every: int = 0
+    extra_field: bool = False
+    bad_rating_every: int = 0
+    negative_review_count_every: int = 0
+    unknown_state_every: int = 0
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SandboxConfig:
+        """Build from strings (CLI flags, environment); unknown names are an error."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for name, raw in values.items():
+            key = name.replace("-", "_")
+            if key not in fields:
+                raise ValueError(f"unknown sandbox knob {name!r}")
+            kwargs[key] = _convert(fields[key].type, raw)
+        return cls(**kwargs)
+
+    def to_args(self) -> list[str]:
+        """CLI flags that `python -m extract.sandbox` parses back into an equal config."""
+        args: list[str] = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == f.default:
+                continue
+            args += [f"--{f.name.replace('_', '-')}", _render(value)]
+        return args
+
+
+def _convert(kind: Any, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    kind = str(kind)
+    if kind.startswith("date"):
+        return date.fromisoformat(raw)
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"not a boolean: {raw!r}")
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return raw
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
