@@ -21,7 +21,7 @@ class CensusError(ValueError):
 
 
 def population(config: SandboxConfig, county: County, code: int) -> int:
-    """A plausible series ending at the county's 2019 population; growth within -0.5..+1.5 %/year."""
+    """A series ending at the county's 2019 population, growing -0.5..+1.5 % a year."""
     growth = rng(config.seed, county.fips, "growth").uniform(-0.005, 0.015)
     year = 2010 if code <= 3 else 2007 + code
     value = county.pop_2019 / (1 + growth) ** (2019 - year)

@@ -96,7 +96,8 @@ def businesses_of(config: SandboxConfig, county: County, day: int) -> list[Busin
 def _events_up_to(config: SandboxConfig, key: str, topic: str, day: int) -> list[int]:
     """Days (1..day) on which a business changed `topic`; a seeded Poisson process."""
     r = rng(config.seed, key, topic)
-    days, t = [], 0.0
+    days: list[int] = []
+    t = 0.0
     while True:
         t += r.expovariate(CHANGE_RATE)
         if t > day:
@@ -114,6 +115,11 @@ def _review_counts(seed: int, key: str, base: int, days: int) -> tuple[int, ...]
     return tuple(counts)
 
 
+def review_counts(config: SandboxConfig, biz: Business, day: int) -> tuple[int, ...]:
+    base = rng(config.seed, biz.key, "review-base").randint(1, 900)
+    return _review_counts(config.seed, biz.key, base, day)
+
+
 def business_json(config: SandboxConfig, biz: Business, day: int) -> dict[str, Any]:
     """The business as search returns it on `day`."""
     c = config
@@ -129,7 +135,7 @@ def business_json(config: SandboxConfig, biz: Business, day: int) -> dict[str, A
     base_rating = r.choice((2.5, 3.0, 3.5, 3.5, 4.0, 4.0, 4.0, 4.5, 4.5, 5.0))
     drift = rng(c.seed, biz.key, "rating", day).choices((-0.5, 0.0, 0.5), weights=(1, 8, 1))[0]
     rating = min(5.0, max(1.0, base_rating + drift))
-    review_count = _review_counts(c.seed, biz.key, r.randint(1, 900), day)[day]
+    review_count = review_counts(c, biz, day)[day]
     pr = rng(c.seed, biz.key, "price", len(price_events))
     price = None if pr.random() < 0.15 else "$" * pr.choice((1, 1, 2, 2, 2, 3, 4))
     cats = r.sample(CATEGORIES, r.choice((1, 1, 2, 3)))
@@ -228,8 +234,7 @@ def find_business(
 def reviews(config: SandboxConfig, biz: Business, day: int, day_date: date) -> dict[str, Any]:
     """The latest reviews (at most reviews_per_business) and the total."""
     c = config
-    r = rng(c.seed, biz.key, "base")
-    counts = _review_counts(c.seed, biz.key, r.randint(1, 900), day)
+    counts = review_counts(c, biz, day)
     total = counts[day]
     ident = yelp_id(c.seed, biz.key)
     out = []
