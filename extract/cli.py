@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -167,12 +166,24 @@ def sql(target: str, fmt: str, query: str) -> None:
 @click.option("--port", default=3000, show_default=True)
 def dev(port: int) -> None:
     """Open the Dagster UI on 127.0.0.1 (the sandbox is started for it)."""
-    from extract.sandbox.process import start_sandbox
+    from extract.sandbox import process
 
     settings = get_settings()
-    if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
-        console.print(f"sandbox: {start_sandbox(settings)['url']}")
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    uses_sandbox = settings.sources_mode == "sandbox" and not settings.yelp_base_url
+    started_here = uses_sandbox and process.running_sandbox(settings) is None
+    if uses_sandbox:
+        console.print(f"sandbox: {process.start_sandbox(settings)['url']}")
+    try:
+        _run_dagster_dev(settings, port)
+    finally:
+        if started_here:
+            process.stop_sandbox(settings)
+
+
+def _run_dagster_dev(settings: Any, port: int) -> None:
+    from dagster_project.home import ensure_dagster_home
+
+    ensure_dagster_home(settings)
     env = child_environment(settings)
     cmd = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
@@ -184,7 +195,10 @@ def dev(port: int) -> None:
         "-w",
         str(settings.project_root / "workspace.yaml"),
     ]
-    # Started from make or a script, SIGINT may be ignored; restore it so Ctrl-C reaches dagster.
+    # Started from make or a non-interactive shell, SIGINT arrives ignored and Python keeps it
+    # that way: restore it here and in the child so Ctrl-C (or kill -INT) stops everything.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -192,14 +206,16 @@ def dev(port: int) -> None:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        sys.exit(proc.wait())
+        code = proc.wait()
     except KeyboardInterrupt:
+        # dagster dev stops its webserver, daemon and code servers on SIGINT
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=30)
+            code = proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-        time.sleep(0.1)
+            code = proc.wait()
+    sys.exit(0 if code in (0, -signal.SIGINT) else code)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,9 @@ console = Console(width=max(Console().width, 110))
 def _instance(settings: Settings) -> Any:
     from dagster import DagsterInstance
 
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
-    return DagsterInstance.from_config(str(settings.dagster_home))
+    from dagster_project.home import ensure_dagster_home
+
+    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))
 
 
 def _materializations(result: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -60,10 +58,21 @@ def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
     started = time.perf_counter()
-    if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
-        from extract.sandbox.process import start_sandbox
+    uses_sandbox = settings.sources_mode == "sandbox" and not settings.yelp_base_url
+    from extract.sandbox import process
 
-        console.print(f"sandbox      {start_sandbox(settings)['url']}")
+    # Leave things as found: stop the sandbox afterwards only if this demo started it.
+    started_here = uses_sandbox and process.running_sandbox(settings) is None
+    try:
+        if uses_sandbox:
+            console.print(f"sandbox      {process.start_sandbox(settings)['url']}")
+        return _run(settings, days, started)
+    finally:
+        if started_here:
+            process.stop_sandbox(settings)
+
+
+def _run(settings: Settings, days: int, started: float) -> int:
     from extract.postgres import connection_info
 
     info = connection_info(settings)

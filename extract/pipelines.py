@@ -154,6 +154,23 @@ def batch_of(spec: SourceSpec, day: date | None) -> str:
     return census.VINTAGE if spec.name == "census" else states.BATCH
 
 
+def _ensure_rejects_table(spec: SourceSpec, settings: Settings) -> None:
+    """Create an empty `_rejects` until the first reject arrives.
+
+    dlt creates a table only when rows arrive, but queries and dbt sources rely on the table
+    being there. The columns are exactly those dlt would create, so when it first loads rejects
+    it finds the table complete and alters nothing.
+    """
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            f'CREATE TABLE IF NOT EXISTS {spec.dataset}."{REJECTS_TABLE}" ('
+            "resource varchar NOT NULL, batch varchar NOT NULL, reason varchar NOT NULL, "
+            "payload varchar, context varchar, extracted_at timestamp with time zone NOT NULL, "
+            "_dlt_load_id varchar NOT NULL, _dlt_id varchar NOT NULL UNIQUE)"
+        )
+    conn.close()
+
+
 def _prune_superseded(
     spec: SourceSpec, settings: Settings, batch: str, load_ids: list[str], resources: Sequence[str]
 ) -> None:
@@ -271,6 +288,7 @@ def run_source(
     load_seconds = time.perf_counter() - started
     load_ids = list(info.loads_ids)
     counts = _tables_written(info, pipeline)
+    _ensure_rejects_table(spec, settings)
     _prune_superseded(spec, settings, batch, load_ids, selected)
 
     lake_files: dict[str, list[str]] = {}

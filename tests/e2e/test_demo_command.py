@@ -51,6 +51,8 @@ def test_demo_twice_changes_no_row_count(demo_env):
     first = gourmand(demo_env, "demo", "--days", "3")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout
+    # the demo stops the sandbox it started
+    assert gourmand(demo_env, "sandbox", "--status").returncode == 1
     before = counts(demo_env)
     second = gourmand(demo_env, "demo", "--days", "3")
     assert second.returncode == 0, second.stdout + second.stderr

@@ -223,3 +223,15 @@ def test_lake_partitions_mirror_each_day_and_are_replaced_on_rerun(sandbox_setti
     assert nested and pq.read_table(nested[0]).num_rows == scalar(
         settings, "select count(*) from raw_yelp.businesses__categories"
     )
+
+
+def test_rejects_table_exists_before_the_first_reject_and_then_receives_it(sandbox_settings):
+    settings, server = sandbox_settings(counties=1, businesses_per_county=20)
+    load_reference(settings)
+    run_source("yelp", day=DAY1, settings=settings)
+    assert scalar(settings, "select count(*) from raw_yelp._rejects") == 0
+    server.stop()
+    bad, _ = sandbox_settings(counties=1, businesses_per_county=20, malformed_every=3)
+    settings = settings.with_(yelp_base_url=bad.yelp_base_url)
+    run_source("yelp", day=DAY1 + timedelta(days=1), settings=settings)
+    assert scalar(settings, "select count(*) from raw_yelp._rejects") > 0
