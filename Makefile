@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: setup
-	@echo "benchmarks arrive with the volume sources (bench/)"; ls bench
+	@cat bench/README.md
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop
