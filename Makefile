@@ -33,4 +33,5 @@ bench: setup
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop
+	-$(BIN)/gourmand postgres --stop
 	rm -rf .gourmand

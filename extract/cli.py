@@ -163,6 +163,25 @@ def sql(target: str, fmt: str, query: str) -> None:
 
 
 @main.command()
+@click.option("--stop", is_flag=True, help="Stop the home's embedded server.")
+def postgres(stop: bool) -> None:
+    """Start the home's embedded Postgres if needed and print how to reach it."""
+    from extract.postgres import connection_info, stop_embedded
+
+    settings = get_settings()
+    if stop:
+        if settings.embedded_postgres:
+            click.echo("stopped" if stop_embedded(settings) else "was not running")
+        else:
+            click.echo("GOURMAND_OLTP_DSN points elsewhere; nothing to stop")
+        return
+    info = connection_info(settings)
+    # The password is not printed: the embedded server trusts 127.0.0.1, others have their own.
+    click.echo(f"psql -h {info.host} -p {info.port} -U {info.user} {info.database}")
+    click.echo(f"export GOURMAND_PG_HOST={info.host} GOURMAND_PG_PORT={info.port}")
+
+
+@main.command()
 @click.option("--port", default=3000, show_default=True)
 def dev(port: int) -> None:
     """Open the Dagster UI on 127.0.0.1 (the sandbox is started for it)."""

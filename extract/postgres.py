@@ -1,9 +1,10 @@
 """The OLTP Postgres: the embedded pgserver by default, any server by `GOURMAND_OLTP_DSN`.
 
-pgserver gives a PostgreSQL 16 from a wheel. Every process that needs it (the CLI, each Dagster
-step subprocess, dbt through the profile) attaches to the one server of the home's data dir; the
-server stops when the last attached process exits. Creating a new data dir is done once, under
-a file lock, because two processes initialising the same folder at once race.
+pgserver's wheel gives a PostgreSQL 16. The home's server is started on demand from
+`<home>/postgres` and listens on 127.0.0.1 (port 55432 when free, remembered per home), so every
+process (the CLI, each Dagster step, dbt through the profile, psql) reaches the same server.
+Initialising and starting are done under a file lock: processes that create the same data dir
+at once would race.
 """
 
 from __future__ import annotations
@@ -24,9 +25,6 @@ from extract.settings import Settings, get_settings
 DATABASE = "gourmand"
 USER = "postgres"
 
-# The handle keeps this process registered with the embedded server for its lifetime.
-_server_handle: Any = None
-
 
 @dataclass(frozen=True)
 class PgConnectionInfo:
@@ -40,7 +38,7 @@ class PgConnectionInfo:
 
     @property
     def dsn(self) -> str:
-        """A URL that libpq, psycopg2, ADBC and dlt all accept (socket dirs percent-encoded)."""
+        """A URL that libpq, psycopg2, ADBC and dlt all accept."""
         return (
             f"postgresql://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
             f"@{quote(self.host, safe='')}:{self.port}/{self.database}"
@@ -76,29 +74,114 @@ def _embedded_password(settings: Settings) -> str:
     return password
 
 
-def _start_embedded(settings: Settings) -> PgConnectionInfo:
-    global _server_handle
-    import psycopg2
+DEFAULT_PORT = 55432  # the embedded server's port when free; analysts' dbt profile default
 
+
+def _pgserver_commands() -> Any:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); harmless here.
         warnings.simplefilter("ignore")
-        import pgserver
+        from pgserver import _commands
 
+    return _commands
+
+
+def _system_user() -> str | None:
+    """Postgres refuses to run as root; as root, run it as pgserver's own `pgserver` user."""
+    if os.geteuid() != 0:
+        return None
+    from pgserver.utils import ensure_user_exists
+
+    ensure_user_exists("pgserver")
+    return "pgserver"
+
+
+def _postmaster(pgdata: Path) -> tuple[int, int] | None:
+    """(pid, port) of the server running on pgdata, if any."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, ValueError, IndexError):
+        return None
+    import psutil
+
+    return (pid, port) if psutil.pid_exists(pid) else None
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _choose_port(settings: Settings) -> int:
+    """The home keeps its port across restarts (analysts export it once); first choice 55432."""
+    remembered = settings.home / "postgres.port"
+    if remembered.exists():
+        port = int(remembered.read_text().strip())
+        if _port_is_free(port):
+            return port
+    port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
+    remembered.write_text(f"{port}\n")
+    return port
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_embedded(settings: Settings) -> PgConnectionInfo:
+    """Start (once) the home's PostgreSQL from the pgserver wheel, on 127.0.0.1.
+
+    The server outlives the process that started it, like a local service, so that dbt, psql
+    and `gourmand sql` reach it between runs; `gourmand postgres --stop` stops it.
+    """
+    import psycopg2
+
+    commands = _pgserver_commands()
+    pgdata = settings.postgres_dir
     with _file_lock(settings.home / "postgres.lock"):
-        if _server_handle is None or Path(_server_handle.pgdata) != settings.postgres_dir:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _server_handle = pgserver.get_server(settings.postgres_dir, cleanup_mode="stop")
-        uri = _server_handle.get_uri()
-        parts = urlsplit(uri)
-        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
-        host = unquote(query.get("host") or parts.hostname or "127.0.0.1")
-        port = parts.port or 5432
+        running = _postmaster(pgdata)
+        if running is None:
+            user = _system_user()
+            if not (pgdata / "PG_VERSION").exists():
+                pgdata.mkdir(parents=True, exist_ok=True)
+                if user:
+                    import pwd
+
+                    from pgserver.utils import ensure_prefix_permissions
+
+                    ensure_prefix_permissions(pgdata)
+                    entry = pwd.getpwnam(user)
+                    os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+                commands.initdb(
+                    ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", USER],
+                    pgdata=pgdata,
+                    user=user,
+                )
+            port = _choose_port(settings)
+            commands.pg_ctl(
+                ["-w", "-o", "-h 127.0.0.1", "-o", f"-p {port}", "-o", "-k ''",
+                 "-l", str(pgdata / "log"), "start"],
+                pgdata=pgdata, user=user, timeout=60,
+            )  # fmt: skip
+            running = _postmaster(pgdata)
+            if running is None:
+                raise RuntimeError(f"the embedded Postgres did not start; see {pgdata / 'log'}")
+        _, port = running
         password = _embedded_password(settings)
-        marker = settings.postgres_dir / ".gourmand_bootstrapped"
+        marker = pgdata / ".gourmand_bootstrapped"
         if not marker.exists():
-            conn = psycopg2.connect(host=host, port=port, user=USER, dbname="postgres")
+            conn = psycopg2.connect(host="127.0.0.1", port=port, user=USER, dbname="postgres")
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f"ALTER USER {USER} PASSWORD %s", (password,))
@@ -107,7 +190,20 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                     cur.execute(f"CREATE DATABASE {DATABASE}")
             conn.close()
             marker.write_text("ok\n")
-    return PgConnectionInfo(host=host, port=port, user=USER, password=password, database=DATABASE)
+    return PgConnectionInfo(
+        host="127.0.0.1", port=port, user=USER, password=password, database=DATABASE
+    )
+
+
+def stop_embedded(settings: Settings | None = None) -> bool:
+    """Stop the home's embedded server; False when it was not running."""
+    settings = settings or get_settings()
+    if _postmaster(settings.postgres_dir) is None:
+        return False
+    _pgserver_commands().pg_ctl(
+        ["-w", "-m", "fast", "stop"], pgdata=settings.postgres_dir, user=_system_user()
+    )
+    return True
 
 
 def connection_info(settings: Settings | None = None) -> PgConnectionInfo:
@@ -160,17 +256,3 @@ def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
         "GOURMAND_PG_PASSWORD": info.password,
         "GOURMAND_PG_DATABASE": info.database,
     }
-
-
-def is_embedded_running(settings: Settings | None = None) -> bool:
-    """Whether the home's embedded server is up (for `gourmand status`)."""
-    settings = settings or get_settings()
-    pid_file = settings.postgres_dir / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        pid = int(pid_file.read_text().splitlines()[0])
-        os.kill(pid, 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
-        return False
-    return True

@@ -22,16 +22,18 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_dsn(session_home: Path) -> str:
+def base_dsn(session_home: Path) -> Iterator[str]:
     """A superuser DSN to a real Postgres: GOURMAND_TEST_PG_DSN, or the embedded pgserver."""
     external = os.environ.get("GOURMAND_TEST_PG_DSN")
     if external:
-        return external
-    from extract.postgres import connection_info
+        yield external
+        return
+    from extract.postgres import connection_info, stop_embedded
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(session_home), "PATH": os.environ["PATH"]})
-    return connection_info(settings).dsn
+    yield connection_info(settings).dsn
+    stop_embedded(settings)
 
 
 def _with_database(dsn: str, database: str) -> str:

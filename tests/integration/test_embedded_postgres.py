@@ -17,7 +17,7 @@ from extract.postgres import connect
 from extract.settings import get_settings
 conn = connect(get_settings())
 with conn.cursor() as cur:
-    cur.execute("select current_database(), inet_server_port() is null, pg_postmaster_start_time()")
+    cur.execute("select current_database(), inet_server_port(), pg_postmaster_start_time()")
     print(*cur.fetchone(), sep="|")
 conn.close()
 """
@@ -37,10 +37,14 @@ def test_processes_racing_on_a_new_home_share_one_server(tmp_path: Path):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         outputs.append(out.strip())
-    databases = {o.split("|")[0] for o in outputs}
-    assert databases == {"gourmand"}
-    # unix socket only: no TCP port
-    assert all(o.split("|")[1] == "True" for o in outputs)
+    assert len(set(outputs)) == 1, "one server, started once"
+    database, port, _ = outputs[0].split("|")
+    assert database == "gourmand" and int(port) > 0
+    assert (tmp_path / "home" / "postgres.port").read_text().strip() == port
     assert (tmp_path / "home" / "postgres" / "PG_VERSION").exists()
     password = tmp_path / "home" / "postgres.password"
     assert password.exists() and oct(password.stat().st_mode & 0o777) == "0o600"
+    from extract.postgres import stop_embedded
+    from extract.settings import load_settings
+
+    assert stop_embedded(load_settings({"GOURMAND_HOME": str(tmp_path / "home")}))
