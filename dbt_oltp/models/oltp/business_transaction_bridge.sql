@@ -1,0 +1,45 @@
+{{
+    config(
+        unique_key=['business_id', 'transaction_type_id'],
+        indexes=[{'columns': ['business_id']}, {'columns': ['transaction_type_id']}],
+    )
+}}
+
+-- depends_on: {{ ref('business') }}
+-- depends_on: {{ ref('transaction_type') }}
+
+with
+
+sightings as (
+
+    {{ sightings(ref('stg_yelp__business_transactions'), ['yelp_business_id', 'transaction_type']) }}
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['yelp_business_id']) }} as business_id,
+        {{ stable_key(['transaction_type']) }} as transaction_type_id,
+        first_seen_on,
+        valid_to,
+        last_seen_on,
+        {{ row_hash(['valid_to']) }} as row_hash
+    from sightings
+
+)
+
+select
+    final.business_id,
+    final.transaction_type_id,
+    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    final.valid_to,
+    final.last_seen_on,
+    final.row_hash,
+    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as existing
+        on final.business_id = existing.business_id
+        and final.transaction_type_id = existing.transaction_type_id
+{% endif %}

@@ -1,0 +1,64 @@
+{{ config(unique_key='county_id', indexes=[{'columns': ['state_id']}]) }}
+
+with
+
+census as (
+
+    select distinct county_name, state_name, fips_code
+    from {{ ref('stg_census__county_population') }}
+
+),
+
+yelp as (
+
+    select distinct county_name, state_name from {{ ref('stg_yelp__businesses') }}
+    union
+    select distinct county_name, state_name from {{ ref('stg_yelp__events') }}
+
+),
+
+counties as (
+
+    -- the union of both sources; Census gives the FIPS code where it knows the county
+    select
+        coalesce(census.county_name, yelp.county_name) as county_name,
+        coalesce(census.state_name, yelp.state_name) as state_name,
+        census.fips_code
+    from census
+    full outer join yelp
+        on census.county_name = yelp.county_name and census.state_name = yelp.state_name
+
+),
+
+states as (
+
+    select * from {{ ref('state') }}
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['counties.county_name', 'counties.state_name']) }} as county_id,
+        counties.county_name,
+        coalesce(states.state_id, {{ stable_key(["'??'"]) }}) as state_id,
+        counties.fips_code
+
+    from counties
+    left join states on counties.state_name = states.state_name
+
+),
+
+hashed as (
+
+    select *, {{ row_hash(['county_name', 'state_id', 'fips_code']) }} as row_hash from final
+
+)
+
+select
+    hashed.*,
+    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+from hashed
+{% if is_incremental() %}
+    left join {{ this }} as existing on hashed.county_id = existing.county_id
+{% endif %}

@@ -1,0 +1,37 @@
+{{
+    config(
+        unique_key=['county_id', 'estimation_year'],
+        indexes=[{'columns': ['county_id']}],
+    )
+}}
+
+-- depends_on: {{ ref('county') }}
+
+with
+
+estimates as (
+
+    select * from {{ ref('stg_census__county_population') }}
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['county_name', 'state_name']) }} as county_id,
+        estimation_year,
+        population,
+        {{ row_hash(['population']) }} as row_hash
+    from estimates
+
+)
+
+select
+    final.*,
+    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as existing
+        on final.county_id = existing.county_id
+        and final.estimation_year = existing.estimation_year
+{% endif %}

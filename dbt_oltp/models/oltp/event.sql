@@ -1,0 +1,62 @@
+{{
+    config(
+        unique_key='event_id',
+        indexes=[{'columns': ['event_category_id']}, {'columns': ['county_id']}],
+    )
+}}
+
+-- depends_on: {{ ref('event_category') }}
+-- depends_on: {{ ref('county') }}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_yelp__events') }}
+    {{ since_last_folded('surveyed_on', 'last_surveyed_on') }}
+
+),
+
+latest as (
+
+    select distinct on (yelp_event_id) *
+    from events
+    order by yelp_event_id, surveyed_on desc, extracted_at desc
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['yelp_event_id']) }} as event_id,
+        yelp_event_id,
+        event_name,
+        description,
+        {{ stable_key(["coalesce(category_alias, 'other')"]) }} as event_category_id,
+        {{ stable_key(['county_name', 'state_name']) }} as county_id,
+        starts_at,
+        ends_at,
+        cost,
+        cost_max,
+        is_free,
+        is_canceled,
+        attending_count,
+        interested_count,
+        event_site_url,
+        latitude,
+        longitude,
+        surveyed_on as last_surveyed_on,
+        {{ row_hash(['event_name', 'description', 'category_alias', 'starts_at', 'ends_at',
+                     'cost', 'cost_max', 'is_free', 'is_canceled', 'attending_count',
+                     'interested_count', 'event_site_url']) }} as row_hash
+    from latest
+
+)
+
+select
+    final.*,
+    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as existing on final.event_id = existing.event_id
+{% endif %}

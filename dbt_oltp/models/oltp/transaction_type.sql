@@ -1,0 +1,35 @@
+{{ config(unique_key='transaction_type_id') }}
+
+with
+
+sightings as (
+
+    {{ sightings(ref('stg_yelp__business_transactions'), ['transaction_type']) }}
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['transaction_type']) }} as transaction_type_id,
+        transaction_type as transaction_type_name,
+        first_seen_on,
+        valid_to,
+        last_seen_on,
+        {{ row_hash(['transaction_type', 'valid_to']) }} as row_hash
+    from sightings
+
+)
+
+select
+    final.transaction_type_id,
+    final.transaction_type_name,
+    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    final.valid_to,
+    final.last_seen_on,
+    final.row_hash,
+    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as existing on final.transaction_type_id = existing.transaction_type_id
+{% endif %}
