@@ -18,3 +18,8 @@ yelp_daily_job = define_asset_job(
     partitions_def=daily_partitions,
     description="One Yelp survey day (or a range of days in one run) into raw_yelp and the lake.",
 )
+oltp_job = define_asset_job(
+    "build_oltp",
+    selection=AssetSelection.groups("oltp"),
+    description="dbt build of dbt_oltp: staging views, the oltp tables and their tests.",
+)

@@ -7,9 +7,11 @@ source `raw_yelp` with table `businesses` gets by default, and lineage connects 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from dagster import AssetKey, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -20,9 +22,8 @@ SOURCE_UPSTREAMS: dict[str, tuple[AssetKey, ...]] = {
 
 
 def raw_table_key(dataset: str, table: str) -> AssetKey:
-    """`raw_yelp/businesses__categories` belongs to `raw_yelp/businesses`: nested dlt tables
-    are written by their root resource."""
-    return AssetKey([dataset, table.split("__", 1)[0]])
+    """`raw_yelp/businesses`: the Postgres schema (dlt dataset, dbt source) and the table."""
+    return AssetKey([dataset, table])
 
 
 class GourmandDltTranslator(DagsterDltTranslator):
@@ -39,3 +40,19 @@ class GourmandDltTranslator(DagsterDltTranslator):
             group_name="extract",
             kinds={"dlt", "postgres"},
         )
+
+
+class GourmandDbtTranslator(DagsterDbtTranslator):
+    """dbt nodes keyed `[schema, name]`; sources keyed like the dlt assets that load them."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.group = group
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return raw_table_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self.group

@@ -54,6 +54,35 @@ def _table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:
     return counts
 
 
+def _oltp_table(settings: Settings) -> Table:
+    """Row counts of the OLTP model after the dbt build."""
+    from extract.postgres import connect
+
+    conn = connect(settings, read_only=True)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'oltp' "
+            "ORDER BY table_name"
+        )
+        names = [r[0] for r in cur.fetchall()]
+        out = Table(title="The OLTP model (schema oltp)")
+        for col in ("table", "rows", "current rows"):
+            out.add_column(col, justify="left" if col == "table" else "right")
+        for name in names:
+            cur.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'oltp' "
+                "AND table_name = %s AND column_name = 'valid_to'",
+                (name,),
+            )
+            has_validity = cur.fetchone()[0] == 1
+            current = "count(*) FILTER (WHERE valid_to IS NULL)" if has_validity else "NULL"
+            cur.execute(f'SELECT count(*), {current} FROM oltp."{name}"')
+            rows, current_rows = cur.fetchone()
+            out.add_row(name, f"{rows:,}", "" if current_rows is None else f"{current_rows:,}")
+    conn.close()
+    return out
+
+
 def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
@@ -99,7 +128,13 @@ def _run(settings: Settings, days: int, started: float) -> int:
             "dagster/asset_partition_range_end": last.isoformat(),
         },
     )
-    if not (ref.success and yelp.success):
+    oltp = None
+    if ref.success and yelp.success:
+        console.print("running job build_oltp (dbt build of dbt_oltp)")
+        oltp = defs.resolve_job_def("build_oltp").execute_in_process(
+            instance=instance, run_config=quiet, raise_on_error=False
+        )
+    if not (ref.success and yelp.success and oltp is not None and oltp.success):
         console.print("[red]a job failed; see the Dagster UI (make dev) for the step logs[/red]")
         return 1
 
@@ -125,6 +160,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
             f"{meta['rejected']:,}" if is_root else "",
         )
     console.print(out)
+    console.print(_oltp_table(settings))
     console.print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI on http://127.0.0.1:3000\n"

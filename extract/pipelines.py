@@ -39,7 +39,11 @@ SOURCES: dict[str, SourceSpec] = {
     "states": SourceSpec("states", states.DATASET, ("state_abbreviations",), False, None),
     "census": SourceSpec("census", census.DATASET, ("county_population",), False, "vintage"),
     "yelp": SourceSpec(
-        "yelp", yelp.DATASET, ("businesses", "reviews", "events"), True, "surveyed_on"
+        "yelp",
+        yelp.DATASET,
+        ("businesses", "businesses__categories", "businesses__transactions", "reviews", "events"),
+        True,
+        "surveyed_on",
     ),
 }
 
@@ -190,19 +194,6 @@ def _prune_superseded(
     conn.close()
 
 
-def _table_chain(pipeline: dlt.Pipeline) -> dict[str, str | None]:
-    """Every data table of the pipeline's schema -> its root table (None for roots)."""
-    schema = pipeline.default_schema
-    roots: dict[str, str | None] = {}
-    for table in schema.data_tables():
-        name: str = table["name"]  # type: ignore[assignment]
-        root: str | None = table.get("parent")
-        while root is not None and schema.tables[root].get("parent"):
-            root = schema.tables[root].get("parent")
-        roots[name] = root
-    return roots
-
-
 def _export_to_lake(
     spec: SourceSpec,
     settings: Settings,
@@ -215,28 +206,19 @@ def _export_to_lake(
     import adbc_driver_postgresql.dbapi as adbc
 
     lake = lake_mod.open_lake(settings)
-    chain = _table_chain(pipeline)
     written: dict[str, list[str]] = {}
     ds = spec.dataset
+    ids = ",".join("'" + i.replace("'", "''") + "'" for i in load_ids)
     with adbc.connect(oltp_dsn(settings)) as conn:
         cur = conn.cursor()
         for table in tables:
-            if table not in chain:
-                continue
-            root = chain[table]
-            ids = ",".join("'" + i.replace("'", "''") + "'" for i in load_ids)
             if table in (REJECTS_TABLE, LOADS_TABLE):
+                # all rows of the batch, whichever resources this run selected
                 column = "batch"
                 sql = f"SELECT * FROM {ds}.\"{table}\" WHERE batch = '{batch}'"
-            elif root is None:
-                column = spec.partition_column or ""
-                sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id IN ({ids})'
             else:
                 column = spec.partition_column or ""
-                sql = (
-                    f'SELECT c.* FROM {ds}."{table}" c JOIN {ds}."{root}" r '
-                    f"ON c._dlt_root_id = r._dlt_id WHERE r._dlt_load_id IN ({ids})"
-                )
+                sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id IN ({ids})'
             cur.execute(sql)
             data = cur.fetch_arrow_table()
             folder = f"raw/{spec.name}/{table}"

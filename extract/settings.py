@@ -219,3 +219,9 @@ def child_environment(settings: Settings) -> dict[str, str]:
     env["GOURMAND_HOME"] = str(settings.home)
     env["DAGSTER_HOME"] = str(settings.dagster_home)
     return env
+
+
+def publish_for_children(values: dict[str, str]) -> None:
+    """Put connection details where child processes that inherit this environment (dbt run by
+    dagster-dbt) find them; the only write to os.environ, kept beside the only read."""
+    os.environ.update(values)

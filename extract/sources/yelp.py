@@ -116,7 +116,7 @@ def parse_business(raw: Any, surveyed_on: date, location: str, extracted_at: dat
         "display_address": ", ".join(str(p) for p in loc.get("display_address") or []),
         "search_location": location,
         "extracted_at": extracted_at,
-        # nested lists become the child tables businesses__categories / businesses__transactions
+        # lists feed the businesses__categories / businesses__transactions resources
         "categories": [{"alias": c.get("alias"), "title": c.get("title")} for c in categories],
         "transactions": list(transactions),
     }
@@ -268,6 +268,27 @@ class YelpDay:
                     rows[row["id"]] = row
         return list(rows.values()), ledger
 
+    def _children(self, resource: str, field: str) -> tuple[list[dict], BatchLedger]:
+        """Rows of a list field of the day's businesses, keyed by business and day."""
+        businesses, _ = self.businesses
+        ledger = BatchLedger(resource, self.batch, self.extracted_at)
+        rows = []
+        for business in businesses:
+            for item in business[field]:
+                ledger.accept()
+                row = {"business_id": business["id"], "surveyed_on": self.surveyed_on}
+                row.update(item if isinstance(item, dict) else {"transaction_type": item})
+                rows.append(row)
+        return rows, ledger
+
+    @cached_property
+    def categories(self) -> tuple[list[dict], BatchLedger]:
+        return self._children("businesses__categories", "categories")
+
+    @cached_property
+    def transactions(self) -> tuple[list[dict], BatchLedger]:
+        return self._children("businesses__transactions", "transactions")
+
     @cached_property
     def reviews(self) -> tuple[list[dict], BatchLedger]:
         businesses, _ = self.businesses
@@ -304,9 +325,13 @@ class YelpDay:
         return list(rows.values()), ledger
 
 
-def _emit(pulled: tuple[list[dict], BatchLedger], **keys: Any) -> Iterator[Any]:
+def _emit(
+    pulled: tuple[list[dict], BatchLedger], drop: tuple[str, ...] = (), **keys: Any
+) -> Iterator[Any]:
     rows, ledger = pulled
     if rows:
+        if drop:
+            rows = [{k: v for k, v in row.items() if k not in drop} for row in rows]
         yield to_table(ledger.resource, rows, **keys)
     yield from ledger.summary_items()
 
@@ -362,7 +387,7 @@ EVENT_COLUMNS = {
 }
 
 
-@dlt.source(name="yelp", max_table_nesting=1)
+@dlt.source(name="yelp", max_table_nesting=0)
 def yelp_source(
     settings: Settings,
     base_url: str,
@@ -371,7 +396,11 @@ def yelp_source(
     locations: Sequence[str],
     send_day: bool = True,
 ) -> Any:
-    """The Yelp survey of one day, as three resources over one lazily-fetched pull."""
+    """The Yelp survey of one day: five resources (tables) over one lazily-fetched pull.
+
+    Categories and transactions are resources of their own, not dlt nested tables, so each
+    table is an asset with its own key and carries its business id and day explicitly.
+    """
     day = YelpDay(settings, base_url, token, surveyed_on, locations, send_day)
     merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
@@ -380,9 +409,28 @@ def yelp_source(
         # One snapshot per business per day: a re-run replaces the day (merge key surveyed_on).
         yield from _emit(
             day.businesses,
+            drop=("categories", "transactions"),
             primary_key=["id", "surveyed_on"],
             merge_key="surveyed_on",
             columns=BUSINESS_COLUMNS,
+        )
+
+    @dlt.resource(name="businesses__categories", write_disposition=merge)
+    def categories() -> Iterator[Any]:
+        yield from _emit(
+            day.categories,
+            primary_key=["business_id", "surveyed_on", "alias"],
+            merge_key="surveyed_on",
+            columns={**_DAY, **_types(text="business_id alias title")},
+        )
+
+    @dlt.resource(name="businesses__transactions", write_disposition=merge)
+    def transactions() -> Iterator[Any]:
+        yield from _emit(
+            day.transactions,
+            primary_key=["business_id", "surveyed_on", "transaction_type"],
+            merge_key="surveyed_on",
+            columns={**_DAY, **_types(text="business_id transaction_type")},
         )
 
     @dlt.resource(name="reviews", write_disposition=merge)
@@ -393,4 +441,4 @@ def yelp_source(
     def events() -> Iterator[Any]:
         yield from _emit(day.events, primary_key="id", columns=EVENT_COLUMNS)
 
-    return businesses, reviews, events
+    return businesses, categories, transactions, reviews, events

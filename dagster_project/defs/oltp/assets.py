@@ -1,0 +1,27 @@
+"""The dbt_oltp models as assets downstream of the raw dlt assets, in group `oltp`."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_project.defs.dbt_projects import oltp_project
+from dagster_project.translators import GourmandDbtTranslator
+from extract.postgres import dbt_environment
+from extract.settings import get_settings, publish_for_children
+
+
+@dbt_assets(
+    manifest=oltp_project.manifest_path,
+    dagster_dbt_translator=GourmandDbtTranslator(group="oltp"),
+    name="dbt_oltp",
+)
+def dbt_oltp_assets(context: AssetExecutionContext, dbt_oltp: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the OLTP models: each model an asset, each dbt test an asset check."""
+    # dbt reads the OLTP connection from GOURMAND_PG_* (profiles/profiles.yml)
+    publish_for_children(dbt_environment(get_settings()))
+    # Unit tests run in CI and in analysts' builds: the incremental ones read the existing
+    # relation's columns, which a first production build has not created yet.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    yield from dbt_oltp.cli(args, context=context).stream().fetch_row_counts()
