@@ -4,12 +4,13 @@ sandbox servers with the knobs a test asks for."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import new_database, settings_for
 
 SESSION_HOME_ENV = "GOURMAND_HOME"
 
@@ -36,43 +37,19 @@ def base_dsn(session_home: Path) -> Iterator[str]:
     stop_embedded(settings)
 
 
-def _with_database(dsn: str, database: str) -> str:
-    head, _, _ = dsn.rpartition("/")
-    return f"{head}/{database}"
-
-
 @pytest.fixture
 def fresh_dsn(base_dsn: str) -> Iterator[str]:
     """A new, empty database on the session's server, dropped afterwards."""
-    import psycopg2
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(_with_database(base_dsn, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    yield _with_database(base_dsn, name)
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    with new_database(base_dsn) as dsn:
+        yield dsn
 
 
 @pytest.fixture
 def make_settings(tmp_path: Path, fresh_dsn: str) -> Callable[..., Any]:
     """Settings for one test: its own home and database; keyword overrides are env variables."""
-    from extract.settings import load_settings
 
-    def build(**env: str) -> Any:
-        base = {
-            "GOURMAND_HOME": str(tmp_path / "home"),
-            "GOURMAND_OLTP_DSN": fresh_dsn,
-            "GOURMAND_HTTP_BACKOFF": "0.01",
-            "GOURMAND_HTTP_MAX_DELAY": "2",
-            "GOURMAND_HTTP_MAX_ATTEMPTS": "4",
-            "PATH": os.environ["PATH"],
-        }
-        base.update(env)
-        return load_settings(base)
+    def build(server: Any = None, **env: str) -> Any:
+        return settings_for(tmp_path / "home", fresh_dsn, server, **env)
 
     return build
 
@@ -100,12 +77,6 @@ def sandbox_settings(make_settings: Callable[..., Any], sandbox: Callable[..., A
 
     def build(env: dict[str, str] | None = None, **knobs: Any) -> tuple[Any, Any]:
         server = sandbox(**knobs)
-        settings = make_settings(
-            GOURMAND_YELP_BASE_URL=f"{server.url}/v3",
-            GOURMAND_CENSUS_BASE_URL=f"{server.url}/data",
-            GOURMAND_STATES_URL=f"{server.url}/abbreviations.htm",
-            **(env or {}),
-        )
-        return settings, server
+        return make_settings(server, **(env or {})), server
 
     return build
