@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: setup
-	@cat bench/README.md
+	$(BIN)/python -m bench.dbt_oltp_build
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop

@@ -164,9 +164,18 @@ def sql(target: str, fmt: str, query: str) -> None:
 
 @main.command()
 @click.option("--stop", is_flag=True, help="Stop the home's embedded server.")
-def postgres(stop: bool) -> None:
+@click.option(
+    "--env",
+    "as_env",
+    is_flag=True,
+    help="Print export lines of the GOURMAND_PG_* variables dbt's profiles read, for "
+    'eval "$(gourmand postgres --env)".',
+)
+def postgres(stop: bool, as_env: bool) -> None:
     """Start the home's embedded Postgres if needed and print how to reach it."""
-    from extract.postgres import connection_info, stop_embedded
+    import shlex
+
+    from extract.postgres import connection_info, dbt_environment, stop_embedded
 
     settings = get_settings()
     if stop:
@@ -174,6 +183,11 @@ def postgres(stop: bool) -> None:
             click.echo("stopped" if stop_embedded(settings) else "was not running")
         else:
             click.echo("GOURMAND_OLTP_DSN points elsewhere; nothing to stop")
+        return
+    if as_env:
+        # Asked for explicitly and meant for eval: the one place the password is printed.
+        for name, value in dbt_environment(settings).items():
+            click.echo(f"export {name}={shlex.quote(value)}")
         return
     info = connection_info(settings)
     # The password is not printed: the embedded server trusts 127.0.0.1, others have their own.

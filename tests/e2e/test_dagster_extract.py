@@ -7,29 +7,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_asset_keys_mirror_schema_and_table():
-    from dagster_project.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    raw = [k for k in keys if k.startswith("raw_")]
-    assert raw == [
-        "raw_census/county_population",
-        "raw_states/state_abbreviations",
-        "raw_yelp/businesses",
-        "raw_yelp/businesses__categories",
-        "raw_yelp/businesses__transactions",
-        "raw_yelp/events",
-        "raw_yelp/reviews",
-    ]
-    from dagster import AssetKey
-
-    businesses = graph.get(AssetKey(["raw_yelp", "businesses"]))
-    assert businesses.group_name == "extract"
-    assert [p.to_user_string() for p in businesses.parent_keys] == ["raw_census/county_population"]
-    assert businesses.partitions_def is not None
-
-
 def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeypatch, tmp_path):
     settings, server = sandbox_settings(counties=2, businesses_per_county=15, malformed_every=11)
     for name, value in {

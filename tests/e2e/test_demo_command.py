@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 GOURMAND = str(Path(sys.executable).with_name("gourmand"))
+DBT = str(Path(sys.executable).with_name("dbt"))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -47,16 +50,33 @@ def counts(env) -> str:
     return result.stdout
 
 
+def holdings(env) -> str:
+    """Per demo day: holdings, and (business, day) pairs held more than once."""
+    query = (
+        "select surveyed_on, count(*) as holdings, count(*) - count(distinct business_id) as dups "
+        "from oltp.business_holding group by 1 order by 1"
+    )
+    result = gourmand(env, "sql", "--format", "csv", query)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_demo_twice_changes_no_row_count(demo_env):
     first = gourmand(demo_env, "demo", "--days", "3")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout
+    assert "The OLTP model (schema oltp)" in first.stdout and "business_holding" in first.stdout
     # the demo stops the sandbox it started
     assert gourmand(demo_env, "sandbox", "--status").returncode == 1
     before = counts(demo_env)
+    holdings_after_first = holdings(demo_env)
+    days_held = [line.split(",") for line in holdings_after_first.splitlines()[1:]]
+    assert len(days_held) == 3, "a holding row for every demo day"
+    assert all(int(n) > 0 and dups == "0" for _, n, dups in days_held)
     second = gourmand(demo_env, "demo", "--days", "3")
     assert second.returncode == 0, second.stdout + second.stderr
     assert counts(demo_env) == before
+    assert holdings(demo_env) == holdings_after_first
 
     states = gourmand(
         demo_env,
@@ -80,6 +100,28 @@ def test_demo_twice_changes_no_row_count(demo_env):
     assert len(list(lake.glob("yelp/businesses/surveyed_on=*/*.parquet"))) == 3
     assert list(lake.glob("census/county_population/*/*.parquet"))
     assert list(lake.glob("states/state_abbreviations/*.parquet"))
+
+
+def test_an_analyst_builds_dbt_oltp_after_the_demo(demo_env):
+    """README: `eval "$(gourmand postgres --env)"`, then `cd dbt_oltp && dbt build
+    --profiles-dir ../profiles` (the exports are only needed off the default home)."""
+    demo = gourmand(demo_env, "demo", "--days", "2")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    exports = gourmand(demo_env, "postgres", "--env")
+    assert exports.returncode == 0, exports.stderr
+    env = dict(demo_env)
+    for line in exports.stdout.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    assert env["GOURMAND_PG_DATABASE"] == demo_env["GOURMAND_OLTP_DSN"].rsplit("/", 1)[1]
+    env["DBT_TARGET_PATH"] = str(Path(demo_env["GOURMAND_HOME"]) / "analyst-target")
+    env["DBT_LOG_PATH"] = str(Path(demo_env["GOURMAND_HOME"]) / "analyst-logs")
+    build = subprocess.run(
+        [DBT, "build", "--profiles-dir", "../profiles"],
+        cwd=ROOT / "dbt_oltp", env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert "ERROR=0" in build.stdout and "PASS=" in build.stdout
 
 
 def test_sql_is_read_only_and_errors_are_messages(demo_env):

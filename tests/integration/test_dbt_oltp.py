@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from extract.dbt_invoke import DbtRun, run_dbt
 from extract.pipelines import run_source
-from extract.postgres import connect, dbt_environment
+from extract.postgres import connect
 from tests.support import new_database, settings_for
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-DBT = str(Path(sys.executable).with_name("dbt"))
 DAY1 = date(2024, 1, 1)
 DAY2 = DAY1 + timedelta(days=30)  # far enough apart for renames and closures to happen
 OLTP_TABLES = (
@@ -27,15 +23,8 @@ OLTP_TABLES = (
 )  # fmt: skip
 
 
-def dbt_build(settings, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **dbt_environment(settings)}
-    env["DBT_TARGET_PATH"] = str(tmp_path / "dbt-target")
-    env["DBT_LOG_PATH"] = str(tmp_path / "dbt-logs")
-    return subprocess.run(
-        [DBT, "build", "--project-dir", str(ROOT / "dbt_oltp"), "--profiles-dir",
-         str(ROOT / "profiles"), *extra],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+def dbt_build(settings, tmp_path: Path, *extra: str) -> DbtRun:
+    return run_dbt("dbt_oltp", ["build", *extra], settings, target_path=tmp_path)
 
 
 def rows(settings, sql, *params):

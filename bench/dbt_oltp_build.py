@@ -1,0 +1,183 @@
+"""dbt_oltp build cost: on the demo data, on a 10x larger sandbox, and an incremental day at
+day 2 vs day 30 of history.
+
+Run with `make bench` (or `python -m bench.dbt_oltp_build`). Everything runs in one process
+against a private home (its own embedded Postgres and in-process sandbox), so the figures are
+compared within one run on a shared, noisy machine. The target: an incremental day costs what
+the day's data costs, not what the history costs: day-30 / day-2 model time <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from extract.dbt_invoke import DbtRun, run_dbt
+from extract.pipelines import run_source
+from extract.postgres import connect, stop_embedded
+from extract.sandbox import SandboxConfig, SandboxServer
+from extract.settings import Settings, load_settings
+
+RESULTS = Path(__file__).with_name("results") / "dbt_oltp_build.json"
+TARGET_RATIO = 1.5
+
+
+def settings_for(home: Path, server: SandboxServer) -> Settings:
+    return load_settings(
+        {
+            "GOURMAND_HOME": str(home),
+            "GOURMAND_YELP_BASE_URL": f"{server.url}/v3",
+            "GOURMAND_CENSUS_BASE_URL": f"{server.url}/data",
+            "GOURMAND_STATES_URL": f"{server.url}/abbreviations.htm",
+            "PATH": os.environ.get("PATH", ""),
+        }
+    )
+
+
+def extract_days(settings: Settings, config: SandboxConfig, first: int, last: int) -> float:
+    """Extract survey days first..last (1-based) into Postgres; returns seconds."""
+    started = time.perf_counter()
+    for n in range(first, last + 1):
+        run_source("yelp", day=config.start_date + timedelta(days=n - 1), settings=settings,
+                   to_lake=False)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def dbt(settings: Settings, work: Path, *args: str) -> DbtRun:
+    run = run_dbt("dbt_oltp", list(args), settings, target_path=work)
+    if run.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{run.stdout[-4000:]}")
+    return run
+
+
+def count(settings: Settings, table: str) -> int:
+    conn = connect(settings, read_only=True)
+    with conn.cursor() as cur:
+        cur.execute(f"select count(*) from {table}")
+        (n,) = cur.fetchone()
+    conn.close()
+    return int(n)
+
+
+def full_build(label: str, config: SandboxConfig, days: int, root: Path) -> dict[str, Any]:
+    """Extract `days` days, then one `dbt build` (models + tests) from an empty schema."""
+    server = SandboxServer(config).start()
+    settings = settings_for(root / label, server)
+    try:
+        run_source("states", settings=settings, to_lake=False)
+        run_source("census", settings=settings, to_lake=False)
+        extract_seconds = extract_days(settings, config, 1, days)
+        build = dbt(settings, root / label, "build")
+        raw = count(settings, "raw_yelp.businesses")
+        result = {
+            "businesses_per_day": config.counties * config.businesses_per_county,
+            "days": days,
+            "raw_business_rows": raw,
+            "holding_rows": count(settings, "oltp.business_holding"),
+            "review_rows": count(settings, "oltp.review"),
+            "extract_seconds": round(extract_seconds, 2),
+            "build_seconds": round(build.seconds, 2),
+            "model_seconds": round(build.node_seconds("model"), 2),
+            "test_seconds": round(build.node_seconds("test"), 2),
+        }
+    finally:
+        server.stop()
+        stop_embedded(settings)
+    print(f"{label}: {result}")
+    return result
+
+
+def incremental_day(settings: Settings, work: Path, repeats: int) -> dict[str, float]:
+    """The newest day's incremental `dbt run` and `dbt build`, medians of `repeats` runs (a
+    re-run folds the same window again: the newest day)."""
+    runs = [dbt(settings, work, "run") for _ in range(repeats)]
+    builds = [dbt(settings, work, "build", "--exclude-resource-type", "unit_test")
+              for _ in range(repeats)]  # fmt: skip
+    return {
+        "model_seconds": statistics.median(r.node_seconds("model") for r in runs),
+        "run_seconds": statistics.median(r.seconds for r in runs),
+        "build_seconds": statistics.median(b.seconds for b in builds),
+    }
+
+
+def history(config: SandboxConfig, root: Path, repeats: int) -> dict[str, Any]:
+    """Day 2 and day 30 of one growing history, each folded incrementally after the rest."""
+    server = SandboxServer(config).start()
+    settings = settings_for(root / "history", server)
+    work = root / "history"
+    try:
+        run_source("states", settings=settings, to_lake=False)
+        run_source("census", settings=settings, to_lake=False)
+        extract_days(settings, config, 1, 1)
+        dbt(settings, work, "build")
+        extract_days(settings, config, 2, 2)
+        day2 = incremental_day(settings, work, repeats)
+        extract_days(settings, config, 3, 29)
+        dbt(settings, work, "run")
+        extract_days(settings, config, 30, 30)
+        day30 = incremental_day(settings, work, repeats)
+        holdings = count(settings, "oltp.business_holding")
+    finally:
+        server.stop()
+        stop_embedded(settings)
+    ratios = {k: round(day30[k] / day2[k], 2) for k in day2}
+    return {
+        "businesses_per_day": config.counties * config.businesses_per_county,
+        "holding_rows_at_day_30": holdings,
+        "day_2": {k: round(v, 3) for k, v in day2.items()},
+        "day_30": {k: round(v, 3) for k, v in day30.items()},
+        "ratio_day30_over_day2": ratios,
+        "target": TARGET_RATIO,
+        "within_target": ratios["model_seconds"] <= TARGET_RATIO,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--history-businesses-per-county", type=int, default=200)
+    args = parser.parse_args()
+
+    demo = SandboxConfig()  # the demo's size: 5 counties x 60 businesses, 7 days
+    larger = SandboxConfig(counties=10, businesses_per_county=300)  # 10x the businesses
+    with tempfile.TemporaryDirectory(prefix="gourmand-bench-") as tmp:
+        root = Path(tmp)
+        out = {
+            "demo": full_build("demo", demo, 7, root),
+            "larger_10x": full_build("larger_10x", larger, 7, root),
+            "history": history(
+                SandboxConfig(counties=5, businesses_per_county=args.history_businesses_per_county),
+                root,
+                args.repeats,
+            ),
+        }
+    out["build_ratio_10x_over_demo"] = round(
+        out["larger_10x"]["build_seconds"] / out["demo"]["build_seconds"], 2
+    )
+    out["model_ratio_10x_over_demo"] = round(
+        out["larger_10x"]["model_seconds"] / out["demo"]["model_seconds"], 2
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+    h = out["history"]
+    print(json.dumps(out, indent=2))
+    print(
+        f"incremental day, day 30 / day 2: models {h['ratio_day30_over_day2']['model_seconds']}x, "
+        f"dbt run {h['ratio_day30_over_day2']['run_seconds']}x, "
+        f"dbt build {h['ratio_day30_over_day2']['build_seconds']}x (target <= {TARGET_RATIO})"
+    )
+    print(f"full build, 10x data / demo data: {out['build_ratio_10x_over_demo']}x wall, "
+          f"{out['model_ratio_10x_over_demo']}x models")  # fmt: skip
+    return 0 if h["within_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The asset graph as the Dagster UI shows it: every key, group, dependency and check count is
+snapshotted, so a renamed model or a lost lineage edge shows up as a diff in review.
+
+Refresh the snapshot after an intended change with `GOURMAND_UPDATE_SNAPSHOTS=1 make test`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SNAPSHOT = Path(__file__).with_name("snapshots") / "asset_graph.txt"
+
+
+def describe_graph() -> str:
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    checks: dict[str, int] = {}
+    for check in graph.asset_check_keys:
+        name = check.asset_key.to_user_string()
+        checks[name] = checks.get(name, 0) + 1
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        name = key.to_user_string()
+        parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"
+        partitioned = " partitioned" if node.partitions_def is not None else ""
+        lines.append(
+            f"{name} [{node.group_name}{partitioned}] checks={checks.get(name, 0)} <- {parents}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_asset_graph_matches_the_snapshot():
+    current = describe_graph()
+    if os.environ.get("GOURMAND_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(current)
+    assert current == SNAPSHOT.read_text(), (
+        "the asset graph changed; if intended, rerun with GOURMAND_UPDATE_SNAPSHOTS=1 "
+        "and review the diff of " + str(SNAPSHOT)
+    )
+
+
+def test_every_dbt_source_has_a_materializable_upstream_asset():
+    """dlt resource keys equal dbt source keys by construction: a source the extraction does
+    not produce would be a dangling (external) asset, and its lineage would silently break."""
+    from dagster_project.definitions import defs
+    from dagster_project.defs.dbt_projects import oltp_project
+
+    manifest = json.loads(Path(oltp_project.manifest_path).read_text())
+    graph = defs.resolve_asset_graph()
+    materializable = {k.to_user_string() for k in graph.materializable_asset_keys}
+    sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
+    assert sources, "the dbt_oltp manifest declares sources"
+    assert sources - materializable == set()
+
+
+def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
+    assert len(oltp) == 16
+    checked = {c.asset_key for c in graph.asset_check_keys}
+    for key in oltp:
+        assert graph.get(key).group_name == "oltp"
+        assert key in checked, f"{key.to_user_string()} has dbt tests as asset checks"
