@@ -27,6 +27,7 @@ dev: setup
 lint: $(STAMP)
 	$(BIN)/ruff check extract dagster_project expectations tests bench
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
 
 bench: setup
 	$(BIN)/python -m bench.dbt_oltp_build

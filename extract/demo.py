@@ -54,8 +54,8 @@ def _table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:
     return counts
 
 
-def _oltp_table(settings: Settings) -> Table:
-    """Row counts of the OLTP model after the dbt build."""
+def _oltp_table(settings: Settings, seconds: float) -> Table:
+    """Row counts of the OLTP model after the dbt build (which took `seconds`)."""
     from extract.postgres import connect
 
     conn = connect(settings, read_only=True)
@@ -65,7 +65,7 @@ def _oltp_table(settings: Settings) -> Table:
             "ORDER BY table_name"
         )
         names = [r[0] for r in cur.fetchall()]
-        out = Table(title="The OLTP model (schema oltp)")
+        out = Table(title=f"The OLTP model (schema oltp, dbt build {seconds:.1f}s)")
         for col in ("table", "rows", "current rows"):
             out.add_column(col, justify="left" if col == "table" else "right")
         for name in names:
@@ -129,6 +129,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
         },
     )
     oltp = None
+    extracted = time.perf_counter()
     if ref.success and yelp.success:
         console.print("running job build_oltp (dbt build of dbt_oltp)")
         oltp = defs.resolve_job_def("build_oltp").execute_in_process(
@@ -145,7 +146,8 @@ def _run(settings: Settings, days: int, started: float) -> int:
             rows.append((asset, f"{schema}.{table}", {**meta, "rows": n}))
     counts = _table_counts(settings, [r[1] for r in rows])
 
-    out = Table(title=f"What landed ({days} sandbox days, {time.perf_counter() - started:.1f}s)")
+    built = time.perf_counter()
+    out = Table(title=f"What landed ({days} sandbox days, {extracted - started:.1f}s)")
     out.add_column("table", no_wrap=True)
     for col in ("rows loaded", "seconds", "rows/s", "rows in postgres", "rejected"):
         out.add_column(col, justify="right")
@@ -160,7 +162,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
             f"{meta['rejected']:,}" if is_root else "",
         )
     console.print(out)
-    console.print(_oltp_table(settings))
+    console.print(_oltp_table(settings, built - extracted))
     console.print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI on http://127.0.0.1:3000\n"

@@ -65,7 +65,7 @@ def test_demo_twice_changes_no_row_count(demo_env):
     first = gourmand(demo_env, "demo", "--days", "3")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout
-    assert "The OLTP model (schema oltp)" in first.stdout and "business_holding" in first.stdout
+    assert "The OLTP model (schema oltp" in first.stdout and "business_holding" in first.stdout
     # the demo stops the sandbox it started
     assert gourmand(demo_env, "sandbox", "--status").returncode == 1
     before = counts(demo_env)

@@ -29,13 +29,15 @@ latest as (
     -- the latest version of each business
     select distinct on (yelp_business_id) *
     from snapshots
-    order by yelp_business_id, surveyed_on desc, extracted_at desc
+    order by yelp_business_id asc, surveyed_on desc, extracted_at desc
 
 ),
 
 first_seen as (
 
-    select yelp_business_id, min(surveyed_on) as valid_from
+    select
+        yelp_business_id,
+        min(surveyed_on) as valid_from
     from snapshots
     group by yelp_business_id
 
@@ -110,15 +112,15 @@ select
     hashed.longitude,
     hashed.payment_level_id,
     {% if is_incremental() %}
-        coalesce(existing.valid_from, hashed.valid_from) as valid_from,
+        coalesce(previous.valid_from, hashed.valid_from) as valid_from,
     {% else %}
         hashed.valid_from,
     {% endif %}
     hashed.valid_to,
     hashed.last_surveyed_on,
     hashed.row_hash,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.business_id = existing.business_id
+    left join {{ this }} as previous on hashed.business_id = previous.business_id
 {% endif %}

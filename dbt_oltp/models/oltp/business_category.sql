@@ -26,12 +26,12 @@ select
     final.category_id,
     final.category_alias,
     final.category_title,
-    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    {{ kept_valid_from('final', 'previous') }} as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.category_id = existing.category_id
+    left join {{ this }} as previous on final.category_id = previous.category_id
 {% endif %}

@@ -32,13 +32,13 @@ final as (
 select
     final.business_id,
     final.category_id,
-    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    {{ kept_valid_from('final', 'previous') }} as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing
-        on final.business_id = existing.business_id and final.category_id = existing.category_id
+    left join {{ this }} as previous
+        on final.business_id = previous.business_id and final.category_id = previous.category_id
 {% endif %}

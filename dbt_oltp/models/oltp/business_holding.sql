@@ -31,9 +31,9 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing
-        on final.business_id = existing.business_id and final.surveyed_on = existing.surveyed_on
+    left join {{ this }} as previous
+        on final.business_id = previous.business_id and final.surveyed_on = previous.surveyed_on
 {% endif %}

@@ -12,7 +12,9 @@ with
 
 sightings as (
 
-    {{ sightings(ref('stg_yelp__business_transactions'), ['yelp_business_id', 'transaction_type']) }}
+    {{ sightings(
+        ref('stg_yelp__business_transactions'), ['yelp_business_id', 'transaction_type']
+    ) }}
 
 ),
 
@@ -32,14 +34,15 @@ final as (
 select
     final.business_id,
     final.transaction_type_id,
-    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    {{ kept_valid_from('final', 'previous') }} as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing
-        on final.business_id = existing.business_id
-        and final.transaction_type_id = existing.transaction_type_id
+    left join {{ this }} as previous
+        on
+            final.business_id = previous.business_id
+            and final.transaction_type_id = previous.transaction_type_id
 {% endif %}

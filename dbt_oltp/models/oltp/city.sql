@@ -4,7 +4,10 @@ with
 
 cities as (
 
-    select distinct coalesce(city_name, 'Unknown') as city_name, county_name, state_name
+    select distinct
+        county_name,
+        state_name,
+        coalesce(city_name, 'Unknown') as city_name
     from {{ ref('stg_yelp__businesses') }}
 
 ),
@@ -22,14 +25,17 @@ final as (
 
 hashed as (
 
-    select *, {{ row_hash(['city_name', 'county_id']) }} as row_hash from final
+    select
+        *,
+        {{ row_hash(['city_name', 'county_id']) }} as row_hash
+    from final
 
 )
 
 select
     hashed.*,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.city_id = existing.city_id
+    left join {{ this }} as previous on hashed.city_id = previous.city_id
 {% endif %}

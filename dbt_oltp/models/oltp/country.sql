@@ -29,8 +29,8 @@ hashed as (
 
 select
     hashed.*,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.country_id = existing.country_id
+    left join {{ this }} as previous on hashed.country_id = previous.country_id
 {% endif %}

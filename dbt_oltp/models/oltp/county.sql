@@ -4,16 +4,25 @@ with
 
 census as (
 
-    select distinct county_name, state_name, fips_code
+    select distinct
+        county_name,
+        state_name,
+        fips_code
     from {{ ref('stg_census__county_population') }}
 
 ),
 
 yelp as (
 
-    select distinct county_name, state_name from {{ ref('stg_yelp__businesses') }}
+    select distinct
+        county_name,
+        state_name
+    from {{ ref('stg_yelp__businesses') }}
     union
-    select distinct county_name, state_name from {{ ref('stg_yelp__events') }}
+    select distinct
+        county_name,
+        state_name
+    from {{ ref('stg_yelp__events') }}
 
 ),
 
@@ -21,9 +30,9 @@ counties as (
 
     -- the union of both sources; Census gives the FIPS code where it knows the county
     select
+        census.fips_code,
         coalesce(census.county_name, yelp.county_name) as county_name,
-        coalesce(census.state_name, yelp.state_name) as state_name,
-        census.fips_code
+        coalesce(census.state_name, yelp.state_name) as state_name
     from census
     full outer join yelp
         on census.county_name = yelp.county_name and census.state_name = yelp.state_name
@@ -51,14 +60,17 @@ final as (
 
 hashed as (
 
-    select *, {{ row_hash(['county_name', 'state_id', 'fips_code']) }} as row_hash from final
+    select
+        *,
+        {{ row_hash(['county_name', 'state_id', 'fips_code']) }} as row_hash
+    from final
 
 )
 
 select
     hashed.*,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.county_id = existing.county_id
+    left join {{ this }} as previous on hashed.county_id = previous.county_id
 {% endif %}

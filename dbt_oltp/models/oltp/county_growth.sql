@@ -28,10 +28,11 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing
-        on final.county_id = existing.county_id
-        and final.estimation_year = existing.estimation_year
+    left join {{ this }} as previous
+        on
+            final.county_id = previous.county_id
+            and final.estimation_year = previous.estimation_year
 {% endif %}

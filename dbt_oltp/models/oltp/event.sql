@@ -21,7 +21,7 @@ latest as (
 
     select distinct on (yelp_event_id) *
     from events
-    order by yelp_event_id, surveyed_on desc, extracted_at desc
+    order by yelp_event_id asc, surveyed_on desc, extracted_at desc
 
 ),
 
@@ -55,8 +55,8 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.event_id = existing.event_id
+    left join {{ this }} as previous on final.event_id = previous.event_id
 {% endif %}

@@ -22,8 +22,8 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.event_category_id = existing.event_category_id
+    left join {{ this }} as previous on final.event_category_id = previous.event_category_id
 {% endif %}

@@ -28,8 +28,8 @@ hashed as (
 
 select
     hashed.*,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.payment_level_id = existing.payment_level_id
+    left join {{ this }} as previous on hashed.payment_level_id = previous.payment_level_id
 {% endif %}

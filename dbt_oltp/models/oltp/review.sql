@@ -21,7 +21,7 @@ latest as (
 
     select distinct on (yelp_review_id) *
     from reviews
-    order by yelp_review_id, surveyed_on desc, extracted_at desc
+    order by yelp_review_id asc, surveyed_on desc, extracted_at desc
 
 ),
 
@@ -45,8 +45,8 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.review_id = existing.review_id
+    left join {{ this }} as previous on final.review_id = previous.review_id
 {% endif %}

@@ -10,10 +10,19 @@ scraped as (
 
 states as (
 
-    select state_code, state_name, standard_abbreviation, state_kind from scraped
+    select
+        state_code,
+        state_name,
+        standard_abbreviation,
+        state_kind
+    from scraped
     union all
     -- where a Yelp or Census state is not on the scraped page
-    select '??', 'Unknown', null, 'unknown'
+    select
+        '??' as state_code,
+        'Unknown' as state_name,
+        null as standard_abbreviation,
+        'unknown' as state_kind
 
 ),
 
@@ -43,8 +52,8 @@ hashed as (
 
 select
     hashed.*,
-    {{ changed_at('hashed.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('hashed.row_hash', 'previous') }} as last_edited_at
 from hashed
 {% if is_incremental() %}
-    left join {{ this }} as existing on hashed.state_id = existing.state_id
+    left join {{ this }} as previous on hashed.state_id = previous.state_id
 {% endif %}

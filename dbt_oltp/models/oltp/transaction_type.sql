@@ -24,12 +24,12 @@ final as (
 select
     final.transaction_type_id,
     final.transaction_type_name,
-    {{ kept_valid_from('final', 'existing') }} as valid_from,
+    {{ kept_valid_from('final', 'previous') }} as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.transaction_type_id = existing.transaction_type_id
+    left join {{ this }} as previous on final.transaction_type_id = previous.transaction_type_id
 {% endif %}

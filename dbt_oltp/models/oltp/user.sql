@@ -14,7 +14,7 @@ latest as (
     select distinct on (yelp_user_id) *
     from reviews
     where yelp_user_id is not null
-    order by yelp_user_id, surveyed_on desc, extracted_at desc
+    order by yelp_user_id asc, surveyed_on desc, extracted_at desc
 
 ),
 
@@ -34,8 +34,8 @@ final as (
 
 select
     final.*,
-    {{ changed_at('final.row_hash', 'existing') }} as last_edited_at
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
 from final
 {% if is_incremental() %}
-    left join {{ this }} as existing on final.user_id = existing.user_id
+    left join {{ this }} as previous on final.user_id = previous.user_id
 {% endif %}
