@@ -112,6 +112,8 @@ def _port_is_free(port: int) -> bool:
     import socket
 
     with socket.socket() as sock:
+        # as Postgres binds: a port whose last connections linger in TIME_WAIT is free to it
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -120,13 +122,15 @@ def _port_is_free(port: int) -> bool:
 
 
 def _choose_port(settings: Settings) -> int:
-    """The home keeps its port across restarts (analysts export it once); first choice 55432."""
+    """55432 when free (the profiles' default, so dbt needs no exports); otherwise the port this
+    home had before (an analyst exported it once), otherwise any free one."""
     remembered = settings.home / "postgres.port"
-    if remembered.exists():
+    if _port_is_free(DEFAULT_PORT):
+        port = DEFAULT_PORT
+    elif remembered.exists() and _port_is_free(int(remembered.read_text().strip())):
         port = int(remembered.read_text().strip())
-        if _port_is_free(port):
-            return port
-    port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
+    else:
+        port = _free_port()
     remembered.write_text(f"{port}\n")
     return port
 
