@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract.postgres import dbt_environment
 from extract.settings import Settings
+from extract.warehouse import dbt_environment
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 

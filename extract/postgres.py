@@ -46,7 +46,8 @@ class PgConnectionInfo:
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (held until the block ends)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -153,7 +154,7 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
 
     commands = _pgserver_commands()
     pgdata = settings.postgres_dir
-    with _file_lock(settings.home / "postgres.lock"):
+    with file_lock(settings.home / "postgres.lock"):
         running = _postmaster(pgdata)
         if running is None:
             user = _system_user()

@@ -1,0 +1,35 @@
+{#
+  Calendar parts the three warehouses spell differently (dbt's cross-database macros cover
+  date_trunc, dateadd and the spine, not names or ISO weeks). The default is Postgres.
+#}
+{% macro day_name(day) -%}{{ return(adapter.dispatch('day_name')(day)) }}{%- endmacro %}
+{% macro default__day_name(day) -%}trim(to_char({{ day }}, 'Day')){%- endmacro %}
+{% macro duckdb__day_name(day) -%}dayname({{ day }}){%- endmacro %}
+{% macro bigquery__day_name(day) -%}format_date('%A', {{ day }}){%- endmacro %}
+
+{% macro month_name(day) -%}{{ return(adapter.dispatch('month_name')(day)) }}{%- endmacro %}
+{% macro default__month_name(day) -%}trim(to_char({{ day }}, 'Month')){%- endmacro %}
+{% macro duckdb__month_name(day) -%}monthname({{ day }}){%- endmacro %}
+{% macro bigquery__month_name(day) -%}format_date('%B', {{ day }}){%- endmacro %}
+
+{% macro iso_week(day) -%}{{ return(adapter.dispatch('iso_week')(day)) }}{%- endmacro %}
+{% macro default__iso_week(day) -%}cast(extract(week from {{ day }}) as integer){%- endmacro %}
+{% macro bigquery__iso_week(day) -%}extract(isoweek from {{ day }}){%- endmacro %}
+
+{# ISO day of week, Monday = 1 .. Sunday = 7 #}
+{% macro iso_day_of_week(day) -%}{{ return(adapter.dispatch('iso_day_of_week')(day)) }}{%- endmacro %}
+{% macro default__iso_day_of_week(day) -%}cast(extract(isodow from {{ day }}) as integer){%- endmacro %}
+{% macro bigquery__iso_day_of_week(day) -%}mod(extract(dayofweek from {{ day }}) + 5, 7) + 1{%- endmacro %}
+
+{% macro day_of_year(day) -%}{{ return(adapter.dispatch('day_of_year')(day)) }}{%- endmacro %}
+{% macro default__day_of_year(day) -%}cast(extract(doy from {{ day }}) as integer){%- endmacro %}
+{% macro bigquery__day_of_year(day) -%}extract(dayofyear from {{ day }}){%- endmacro %}
+
+{# yyyymmdd as an integer: the date dimension's key #}
+{% macro date_key(day) -%}
+    cast(extract(year from {{ day }}) * 10000 + extract(month from {{ day }}) * 100
+         + extract(day from {{ day }}) as integer)
+{%- endmacro %}
+
+{# The far end of an open interval, so interval joins need no null handling #}
+{% macro open_end() -%}cast('9999-12-31' as date){%- endmacro %}

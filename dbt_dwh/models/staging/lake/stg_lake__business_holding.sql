@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'business_holding'), ['business_id', 'surveyed_on']) }}
+
+),
+
+renamed as (
+
+    select
+        business_id,
+        surveyed_on,
+        rating,
+        review_count,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed

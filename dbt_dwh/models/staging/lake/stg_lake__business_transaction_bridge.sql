@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'business_transaction_bridge'), ['business_id', 'transaction_type_id']) }}
+
+),
+
+renamed as (
+
+    select
+        business_id,
+        transaction_type_id,
+        valid_from,
+        valid_to,
+        last_seen_on,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,21 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'city'), ['city_id']) }}
+
+),
+
+renamed as (
+
+    select
+        city_id,
+        city_name,
+        county_id,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed

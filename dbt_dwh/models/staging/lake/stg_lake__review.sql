@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'review'), ['review_id']) }}
+
+),
+
+renamed as (
+
+    select
+        review_id,
+        yelp_review_id,
+        business_id,
+        user_id,
+        rating,
+        review_text,
+        created_at,
+        url,
+        last_surveyed_on,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed

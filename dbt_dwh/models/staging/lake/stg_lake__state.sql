@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'state'), ['state_id']) }}
+
+),
+
+renamed as (
+
+    select
+        state_id,
+        state_code,
+        state_name,
+        standard_abbreviation,
+        state_kind,
+        country_id,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed

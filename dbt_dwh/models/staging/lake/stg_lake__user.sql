@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    {{ latest_version(source('lake', 'user'), ['user_id']) }}
+
+),
+
+renamed as (
+
+    select
+        user_id,
+        yelp_user_id,
+        user_name,
+        profile_url,
+        image_url,
+        last_surveyed_on,
+        last_edited_at
+
+    from source
+
+)
+
+select * from renamed
