@@ -23,3 +23,8 @@ oltp_job = define_asset_job(
     selection=AssetSelection.groups("oltp"),
     description="dbt build of dbt_oltp: staging views, the oltp tables and their tests.",
 )
+warehouse_job = define_asset_job(
+    "build_warehouse",
+    selection=AssetSelection.groups("lake", "warehouse", "marts"),
+    description="Export the OLTP model to the lake, then dbt build of dbt_dwh (warehouse, marts).",
+)

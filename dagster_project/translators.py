@@ -26,6 +26,17 @@ def raw_table_key(dataset: str, table: str) -> AssetKey:
     return AssetKey([dataset, table])
 
 
+def lake_table_key(table: str) -> AssetKey:
+    """`lake/business`: an OLTP table's export in the lake, which is also dbt_dwh's source
+    `lake` table of that name, so the export and the warehouse connect by construction."""
+    return AssetKey(["lake", table])
+
+
+def oltp_table_key(table: str) -> AssetKey:
+    """`oltp/business`: a dbt_oltp model (schema `oltp`)."""
+    return AssetKey(["oltp", table])
+
+
 class GourmandDltTranslator(DagsterDltTranslator):
     """`[dataset, resource]` keys, group `extract`, and cross-source upstreams."""
 
@@ -45,9 +56,10 @@ class GourmandDltTranslator(DagsterDltTranslator):
 class GourmandDbtTranslator(DagsterDbtTranslator):
     """dbt nodes keyed `[schema, name]`; sources keyed like the dlt assets that load them."""
 
-    def __init__(self, group: str) -> None:
+    def __init__(self, group: str, groups_by_schema: Mapping[str, str] | None = None) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
         self.group = group
+        self.groups_by_schema = dict(groups_by_schema or {})
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -55,4 +67,4 @@ class GourmandDbtTranslator(DagsterDbtTranslator):
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return self.group
+        return self.groups_by_schema.get(dbt_resource_props.get("schema", ""), self.group)

@@ -83,6 +83,28 @@ def _oltp_table(settings: Settings, seconds: float) -> Table:
     return out
 
 
+def _warehouse_table(settings: Settings, seconds: float) -> Table:
+    """Row counts of the warehouse's dimensions, facts and marts."""
+    from extract.query import run_query
+
+    _, tables = run_query(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('dwh', 'marts') order by 1, 2",
+        target="warehouse",
+        settings=settings,
+    )
+    counts = " union all ".join(
+        f"select '{schema}.{name}', count(*) from {schema}.{name}" for schema, name in tables
+    )
+    _, rows = run_query(counts, target="warehouse", settings=settings) if tables else ([], [])
+    out = Table(title=f"The warehouse ({settings.warehouse}, export + dbt build {seconds:.1f}s)")
+    out.add_column("table", no_wrap=True)
+    out.add_column("rows", justify="right")
+    for name, n in rows:
+        out.add_row(name, f"{n:,}")
+    return out
+
+
 def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
@@ -108,6 +130,8 @@ def _run(settings: Settings, days: int, started: float) -> int:
     where = "embedded pgserver" if settings.embedded_postgres else "GOURMAND_OLTP_DSN"
     console.print(f"postgres     {info.host}:{info.port}/{info.database} ({where})")
     console.print(f"lake         {settings.lake_url}")
+    warehouse = settings.warehouse_path if settings.warehouse == "duckdb" else settings.warehouse
+    console.print(f"warehouse    {warehouse}")
     console.print(f"dagster home {settings.dagster_home}")
 
     from dagster_project.definitions import defs
@@ -135,7 +159,16 @@ def _run(settings: Settings, days: int, started: float) -> int:
         oltp = defs.resolve_job_def("build_oltp").execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False
         )
-    if not (ref.success and yelp.success and oltp is not None and oltp.success):
+    built = time.perf_counter()
+    dwh = None
+    if oltp is not None and oltp.success:
+        console.print("running job build_warehouse (lake export, dbt build of dbt_dwh)")
+        dwh = defs.resolve_job_def("build_warehouse").execute_in_process(
+            instance=instance, run_config=quiet, raise_on_error=False
+        )
+    warehoused = time.perf_counter()
+    if not (ref.success and yelp.success and oltp is not None and oltp.success
+            and dwh is not None and dwh.success):  # fmt: skip
         console.print("[red]a job failed; see the Dagster UI (make dev) for the step logs[/red]")
         return 1
 
@@ -146,7 +179,6 @@ def _run(settings: Settings, days: int, started: float) -> int:
             rows.append((asset, f"{schema}.{table}", {**meta, "rows": n}))
     counts = _table_counts(settings, [r[1] for r in rows])
 
-    built = time.perf_counter()
     out = Table(title=f"What landed ({days} sandbox days, {extracted - started:.1f}s)")
     out.add_column("table", no_wrap=True)
     for col in ("rows loaded", "seconds", "rows/s", "rows in postgres", "rejected"):
@@ -163,6 +195,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
         )
     console.print(out)
     console.print(_oltp_table(settings, built - extracted))
+    console.print(_warehouse_table(settings, warehoused - built))
     console.print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI on http://127.0.0.1:3000\n"

@@ -165,11 +165,12 @@ def export_oltp(
     if pipeline.has_pending_data:
         # a crashed run's package: its files may be partly written; the staging dedups them
         pipeline.drop_pending_packages()
-    info = pipeline.run(
-        _resources(settings, selected),
-        loader_file_format="parquet",
-        refresh="drop_resources" if full_refresh else None,
-    )
+    resources = _resources(settings, selected)
+    if full_refresh:
+        # drops the tables' files and resets their cursors before loading everything again
+        info = pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources")
+    else:
+        info = pipeline.run(resources, loader_file_format="parquet")
     info.raise_on_failed_jobs()
     counts = {table: 0 for table in selected}
     trace = pipeline.last_trace

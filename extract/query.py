@@ -33,8 +33,11 @@ def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ..
 def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ...]]]:
     import duckdb
 
+    if settings.warehouse == "postgres":
+        # the Postgres warehouse is schemas dwh / marts of the OLTP database
+        return _oltp(query, settings)
     if settings.warehouse != "duckdb":
-        # Postgres and BigQuery warehouses are queried with their own clients for now.
+        # BigQuery is queried with its own client (bq, the console).
         raise QueryError(
             f"gourmand sql --target warehouse reads DuckDB; this home uses "
             f"GOURMAND_WAREHOUSE={settings.warehouse}"

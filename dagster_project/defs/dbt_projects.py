@@ -34,6 +34,7 @@ def _project(folder: str) -> DbtProject:
 
 
 oltp_project = _project("dbt_oltp")
+dwh_project = _project("dbt_dwh")
 
 
 def dbt_cli(project: DbtProject) -> DbtCliResource:
