@@ -84,11 +84,11 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 def _known_types(sql_type: Any) -> Any:
-    """DOUBLE PRECISION is a float to dlt too (it warns about it otherwise)."""
-    from sqlalchemy import Float
-    from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+    """Floats as dlt's `double`: SQLAlchemy 2.1's Float is no longer a Numeric, the only float
+    dlt's reflection recognizes (it warns and guesses otherwise)."""
+    from sqlalchemy import Float, Numeric
 
-    return Float() if isinstance(sql_type, DOUBLE_PRECISION) else sql_type
+    return Numeric(asdecimal=False) if isinstance(sql_type, Float) else sql_type
 
 
 def _resources(settings: Settings, tables: Sequence[str]) -> list[Any]:

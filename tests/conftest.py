@@ -80,3 +80,15 @@ def sandbox_settings(make_settings: Callable[..., Any], sandbox: Callable[..., A
         return make_settings(server, **(env or {})), server
 
     return build
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A local S3 (moto server) on 127.0.0.1 for the session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

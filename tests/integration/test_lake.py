@@ -32,17 +32,6 @@ def test_file_lake_partitions_are_replaced(tmp_path: Path):
     check_partition_replace(load_settings({"GOURMAND_HOME": str(tmp_path)}))
 
 
-@pytest.fixture
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def test_s3_lake_partitions_are_replaced(tmp_path: Path, moto_endpoint: str):
     import boto3
 

@@ -24,12 +24,16 @@ numbered as (
 
 started as (
 
-    -- a version holds from the survey day it was first folded in; the first version from the
-    -- day the business was first seen, so every holding has a version
+    -- a version holds from the survey day that brought it: the first version from the day the
+    -- business was first seen (so every holding has a version), a closure from the first day
+    -- the business was no longer listed (its valid_to), any other change from the day it was
+    -- surveyed with the new content
     select
         *,
         case
-            when version_number = 1 then valid_from else last_surveyed_on
+            when version_number = 1 then valid_from
+            when valid_to is not null then valid_to
+            else last_surveyed_on
         end as version_valid_from
     from numbered
 
