@@ -47,17 +47,19 @@ def test_asset_graph_matches_the_snapshot():
 
 
 def test_every_dbt_source_has_a_materializable_upstream_asset():
-    """dlt resource keys equal dbt source keys by construction: a source the extraction does
-    not produce would be a dangling (external) asset, and its lineage would silently break."""
+    """dlt resource keys (and lake export keys) equal dbt source keys by construction: a source
+    nothing produces would be a dangling (external) asset, and its lineage would silently
+    break."""
     from dagster_project.definitions import defs
-    from dagster_project.defs.dbt_projects import oltp_project
+    from dagster_project.defs.dbt_projects import dwh_project, oltp_project
 
-    manifest = json.loads(Path(oltp_project.manifest_path).read_text())
     graph = defs.resolve_asset_graph()
     materializable = {k.to_user_string() for k in graph.materializable_asset_keys}
-    sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
-    assert sources, "the dbt_oltp manifest declares sources"
-    assert sources - materializable == set()
+    for project in (oltp_project, dwh_project):
+        manifest = json.loads(Path(project.manifest_path).read_text())
+        sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
+        assert sources, f"the {project.name} manifest declares sources"
+        assert sources - materializable == set()
 
 
 def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
@@ -70,3 +72,19 @@ def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
     for key in oltp:
         assert graph.get(key).group_name == "oltp"
         assert key in checked, f"{key.to_user_string()} has dbt tests as asset checks"
+
+
+def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():
+    from dagster import AssetKey
+
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    lake = graph.get(AssetKey(["lake", "business_holding"]))
+    assert lake.group_name == "lake"
+    assert [p.to_user_string() for p in lake.parent_keys] == ["oltp/business_holding"]
+    fact = graph.get(AssetKey(["dwh", "fct_business_holding"]))
+    assert fact.group_name == "warehouse"
+    assert graph.get(AssetKey(["marts", "reviews_by_payment_level"])).group_name == "marts"
+    staging = graph.get(AssetKey(["dwh_staging", "stg_lake__business_holding"]))
+    assert [p.to_user_string() for p in staging.parent_keys] == ["lake/business_holding"]

@@ -61,6 +61,33 @@ def holdings(env) -> str:
     return result.stdout
 
 
+MARTS = (
+    "businesses_per_100k_by_county",
+    "rating_distribution_by_price",
+    "reviews_by_payment_level",
+    "top_review_count_changes",
+)
+
+
+def warehouse(env) -> str:
+    """Row counts the README promises after the demo, from `gourmand sql --target warehouse`."""
+    oltp = gourmand(env, "sql", "--format", "csv", "select count(*) from oltp.business_holding")
+    assert oltp.returncode == 0, oltp.stderr
+    parts = [
+        "select 'dim_date', count(*) from dwh.dim_date",
+        "select 'facts', count(*) from dwh.fct_business_holding",
+        "select 'distinct_business_days', count(distinct (business_id, surveyed_on)) "
+        "from dwh.fct_business_holding",
+        f"select 'oltp_holdings', {oltp.stdout.splitlines()[-1]}",
+        *(f"select '{m}', count(*) from marts.{m}" for m in MARTS),
+    ]
+    result = gourmand(
+        env, "sql", "--target", "warehouse", "--format", "csv", " union all ".join(parts)
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_demo_twice_changes_no_row_count(demo_env):
     first = gourmand(demo_env, "demo", "--days", "3")
     assert first.returncode == 0, first.stdout + first.stderr
@@ -73,10 +100,16 @@ def test_demo_twice_changes_no_row_count(demo_env):
     days_held = [line.split(",") for line in holdings_after_first.splitlines()[1:]]
     assert len(days_held) == 3, "a holding row for every demo day"
     assert all(int(n) > 0 and dups == "0" for _, n, dups in days_held)
+    warehouse_after_first = warehouse(demo_env)
+    facts = dict(line.split(",") for line in warehouse_after_first.splitlines()[1:])
+    assert int(facts["dim_date"]) > 0
+    assert facts["facts"] == facts["distinct_business_days"] == facts["oltp_holdings"]
+    assert all(int(facts[m]) > 0 for m in MARTS), facts
     second = gourmand(demo_env, "demo", "--days", "3")
     assert second.returncode == 0, second.stdout + second.stderr
     assert counts(demo_env) == before
     assert holdings(demo_env) == holdings_after_first
+    assert warehouse(demo_env) == warehouse_after_first
 
     states = gourmand(
         demo_env,
@@ -104,7 +137,8 @@ def test_demo_twice_changes_no_row_count(demo_env):
 
 def test_an_analyst_builds_dbt_oltp_after_the_demo(demo_env):
     """README: `eval "$(gourmand postgres --env)"`, then `cd dbt_oltp && dbt build
-    --profiles-dir ../profiles` (the exports are only needed off the default home)."""
+    --profiles-dir ../profiles`, the same in dbt_dwh (the exports are only needed off the
+    default home)."""
     demo = gourmand(demo_env, "demo", "--days", "2")
     assert demo.returncode == 0, demo.stdout + demo.stderr
     exports = gourmand(demo_env, "postgres", "--env")
@@ -116,12 +150,13 @@ def test_an_analyst_builds_dbt_oltp_after_the_demo(demo_env):
     assert env["GOURMAND_PG_DATABASE"] == demo_env["GOURMAND_OLTP_DSN"].rsplit("/", 1)[1]
     env["DBT_TARGET_PATH"] = str(Path(demo_env["GOURMAND_HOME"]) / "analyst-target")
     env["DBT_LOG_PATH"] = str(Path(demo_env["GOURMAND_HOME"]) / "analyst-logs")
-    build = subprocess.run(
-        [DBT, "build", "--profiles-dir", "../profiles"],
-        cwd=ROOT / "dbt_oltp", env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-3000:]
-    assert "ERROR=0" in build.stdout and "PASS=" in build.stdout
+    for project in ("dbt_oltp", "dbt_dwh"):
+        build = subprocess.run(
+            [DBT, "build", "--profiles-dir", "../profiles"],
+            cwd=ROOT / project, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert build.returncode == 0, build.stdout[-3000:]
+        assert "ERROR=0" in build.stdout and "PASS=" in build.stdout
 
 
 def test_sql_is_read_only_and_errors_are_messages(demo_env):

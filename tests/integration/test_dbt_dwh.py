@@ -255,3 +255,33 @@ def test_the_postgres_warehouse_gives_the_same_marts(two_days):
         duck = dwh(settings, f"select * from marts.{mart}")
         post = raw(pg, f"select * from marts.{mart}")
         assert duck and _normalized(duck) == _normalized(post), mart
+
+
+def test_export_and_warehouse_on_an_s3_lake(sandbox_settings, moto_endpoint, tmp_path):
+    """The lake on S3 (moto on 127.0.0.1): dlt writes there, DuckDB reads it through fsspec."""
+    import boto3
+
+    bucket = f"lake-{tmp_path.name.lower().replace('_', '-')[-20:]}"
+    boto3.client(
+        "s3", endpoint_url=moto_endpoint, aws_access_key_id="testing",
+        aws_secret_access_key="testing", region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)  # fmt: skip
+    settings, _ = sandbox_settings(
+        {
+            "GOURMAND_LAKE_URL": f"s3://{bucket}/prod",
+            "GOURMAND_LAKE_ENDPOINT_URL": moto_endpoint,
+            "GOURMAND_LAKE_KEY_ID": "testing",
+            "GOURMAND_LAKE_SECRET": "testing",
+        },
+        counties=1,
+        businesses_per_county=15,
+    )
+    run_source("states", settings=settings, to_lake=False)
+    run_source("census", settings=settings, to_lake=False)
+    rows = survey_day(settings, tmp_path, DAY1)
+    assert rows["business_holding"] > 0
+    lake = open_lake(settings)
+    assert list_files(lake, "oltp/business_holding")[0].startswith(f"{bucket}/prod/oltp/")
+    assert dwh(settings, "select count(*) from dwh.fct_business_holding") == [
+        (rows["business_holding"],)
+    ]
