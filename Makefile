@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
 
 bench: setup
-	$(BIN)/python -m bench.dbt_oltp_build
+	$(BIN)/python -m bench.builds
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop

@@ -115,10 +115,29 @@ def extract(
     _print_runs(runs)
 
 
+@main.command("lake-export")
+@click.option("--table", "tables", multiple=True, help="Only this OLTP table (repeatable).")
+@click.option(
+    "--full-refresh", is_flag=True, help="Delete the tables' lake files and export them whole."
+)
+def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
+    """Export what changed in schema oltp to <lake>/oltp/<table>/ (without Dagster)."""
+    from extract.lake_export import export_oltp
+
+    result = export_oltp(tables=list(tables) or None, full_refresh=full_refresh)
+    out = Table(title=f"Lake export ({result.seconds:.1f}s, load {result.load_id or '-'})")
+    out.add_column("table")
+    out.add_column("rows written", justify="right")
+    for table, rows in sorted(result.rows.items()):
+        out.add_row(table, f"{rows:,}")
+    console.print(out)
+
+
 @main.command()
 @click.option("--days", type=int, help="Sandbox days to survey (default GOURMAND_DEMO_DAYS=7).")
 def demo(days: int | None) -> None:
-    """Start the embedded stack and run the extraction jobs through Dagster."""
+    """Start the embedded stack and run the whole chain through Dagster: extraction, dbt_oltp,
+    the lake export and dbt_dwh."""
     from extract.demo import run_demo
 
     sys.exit(run_demo(days))
