@@ -5,6 +5,7 @@
             {'columns': ['city_id']},
             {'columns': ['payment_level_id']},
             {'columns': ['yelp_business_id'], 'unique': True},
+            {'columns': ['last_edited_at']},
         ],
     )
 }}

@@ -1,7 +1,11 @@
 {{
     config(
         unique_key=['business_id', 'category_id'],
-        indexes=[{'columns': ['business_id']}, {'columns': ['category_id']}],
+        indexes=[
+            {'columns': ['business_id']},
+            {'columns': ['category_id']},
+            {'columns': ['last_edited_at']},
+        ],
     )
 }}
 

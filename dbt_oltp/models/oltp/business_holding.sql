@@ -1,7 +1,10 @@
 {{
     config(
         unique_key=['business_id', 'surveyed_on'],
-        indexes=[{'columns': ['business_id', 'surveyed_on'], 'unique': True}],
+        indexes=[
+            {'columns': ['business_id', 'surveyed_on'], 'unique': True},
+            {'columns': ['last_edited_at']},
+        ],
     )
 }}
 

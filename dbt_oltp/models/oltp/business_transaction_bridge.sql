@@ -1,7 +1,11 @@
 {{
     config(
         unique_key=['business_id', 'transaction_type_id'],
-        indexes=[{'columns': ['business_id']}, {'columns': ['transaction_type_id']}],
+        indexes=[
+            {'columns': ['business_id']},
+            {'columns': ['transaction_type_id']},
+            {'columns': ['last_edited_at']},
+        ],
     )
 }}
 

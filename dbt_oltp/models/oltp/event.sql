@@ -1,7 +1,11 @@
 {{
     config(
         unique_key='event_id',
-        indexes=[{'columns': ['event_category_id']}, {'columns': ['county_id']}],
+        indexes=[
+            {'columns': ['event_category_id']},
+            {'columns': ['county_id']},
+            {'columns': ['last_edited_at']},
+        ],
     )
 }}
 

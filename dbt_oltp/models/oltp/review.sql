@@ -1,7 +1,11 @@
 {{
     config(
         unique_key='review_id',
-        indexes=[{'columns': ['business_id']}, {'columns': ['user_id']}],
+        indexes=[
+            {'columns': ['business_id']},
+            {'columns': ['user_id']},
+            {'columns': ['last_edited_at']},
+        ],
     )
 }}
 

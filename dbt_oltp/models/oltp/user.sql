@@ -1,4 +1,4 @@
-{{ config(unique_key='user_id') }}
+{{ config(unique_key='user_id', indexes=[{'columns': ['last_edited_at']}]) }}
 
 with
 
