@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check extract dagster_project expectations tests bench
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
+	$(BIN)/sqlfluff lint --config dbt_dwh/.sqlfluff dbt_dwh/models dbt_dwh/tests
 
 bench: setup
 	$(BIN)/python -m bench.builds

@@ -37,9 +37,13 @@ changes as (
         last_holding.review_count - first_holding.review_count as review_count_change
     from ends
     inner join holdings as first_holding
-        on ends.business_id = first_holding.business_id and ends.first_day = first_holding.surveyed_on
+        on
+            ends.business_id = first_holding.business_id
+            and ends.first_day = first_holding.surveyed_on
     inner join holdings as last_holding
-        on ends.business_id = last_holding.business_id and ends.last_day = last_holding.surveyed_on
+        on
+            ends.business_id = last_holding.business_id
+            and ends.last_day = last_holding.surveyed_on
 
 ),
 

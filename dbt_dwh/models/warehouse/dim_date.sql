@@ -20,16 +20,21 @@ bounds as (
 
 digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    {% for digit in range(10) %}
+        select {{ digit }} as digit
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
 offsets as (
 
     -- 0 .. 99,999 days (273 years): plain SQL, so every warehouse builds the spine the same way
-    select ones.digit + 10 * tens.digit + 100 * hundreds.digit + 1000 * thousands.digit
+    select
+        ones.digit
+        + 10 * tens.digit
+        + 100 * hundreds.digit
+        + 1000 * thousands.digit
         + 10000 * ten_thousands.digit as day_offset
     from digits as ones
     cross join digits as tens
@@ -41,11 +46,10 @@ offsets as (
 
 days as (
 
-    select cast({{ dbt.dateadd('day', 'offsets.day_offset', 'bounds.first_day') }} as date)
-        as date_day
+    select {{ add_days('bounds.first_day', 'offsets.day_offset') }} as date_day
     from offsets
     cross join bounds
-    where offsets.day_offset <= {{ dbt.datediff('bounds.first_day', 'bounds.last_day', 'day') }}
+    where offsets.day_offset <= {{ days_between('bounds.first_day', 'bounds.last_day') }}
 
 )
 
@@ -60,7 +64,7 @@ select
     {{ month_name('date_day') }} as month_name,
     cast(extract(quarter from date_day) as integer) as quarter_of_year,
     cast(extract(year from date_day) as integer) as year_number,
-    cast({{ dbt.date_trunc('month', 'date_day') }} as date) as first_of_month,
+    {{ month_start('date_day') }} as first_of_month,
     {{ day_of_year('date_day') }} as day_of_year,
     {{ iso_day_of_week('date_day') }} >= 6 as is_weekend
 from days

@@ -1,20 +1,14 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['business_id', 'surveyed_on'],
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    )
-}}
+{{ config(materialized='incremental', unique_key=['business_id', 'surveyed_on']) }}
 
 -- One row per business per survey day, joined to the business version valid that day.
 with
 
 holdings as (
 
-    select * from {{ ref('stg_lake__business_holding') }}
+    select staged.* from {{ ref('stg_lake__business_holding') }} as staged
     {% if is_incremental() %}
         -- the newest day again (a re-run updates it) and anything newer
-        where surveyed_on >= (select max(surveyed_on) from {{ this }})
+        where staged.surveyed_on >= (select max(built.surveyed_on) from {{ this }} as built)
     {% endif %}
 
 ),
@@ -37,5 +31,5 @@ from holdings
 left join versions
     on
         holdings.business_id = versions.business_id
-        and versions.valid_from <= holdings.surveyed_on
+        and holdings.surveyed_on >= versions.valid_from
         and holdings.surveyed_on < versions.valid_to

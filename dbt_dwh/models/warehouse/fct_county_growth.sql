@@ -1,10 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['county_key', 'estimation_year'],
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    )
-}}
+{{ config(materialized='incremental', unique_key=['county_key', 'estimation_year']) }}
 
 -- Population per county per estimation year, and the change from the year before.
 with
@@ -21,16 +15,22 @@ changes as (
         county_id as county_key,
         estimation_year,
         population,
+        last_edited_at,
         population - lag(population) over (
             partition by county_id order by estimation_year
-        ) as population_change,
-        last_edited_at
+        ) as population_change
     from growth
 
 )
 
-select * from changes
+select
+    changes.county_key,
+    changes.estimation_year,
+    changes.population,
+    changes.population_change,
+    changes.last_edited_at
+from changes
 {% if is_incremental() %}
     -- rows changed since the last build (the lag above still sees every year)
-    where last_edited_at > (select max(last_edited_at) from {{ this }})
+    where changes.last_edited_at > (select max(built.last_edited_at) from {{ this }} as built)
 {% endif %}

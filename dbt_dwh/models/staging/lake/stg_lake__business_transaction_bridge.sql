@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'business_transaction_bridge'), ['business_id', 'transaction_type_id']) }}
+    {{ latest_version(
+        source('lake', 'business_transaction_bridge'), ['business_id', 'transaction_type_id']
+    ) }}
 
 ),
 
