@@ -15,6 +15,14 @@ from tests.support import new_database, settings_for
 SESSION_HOME_ENV = "GOURMAND_HOME"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary folders inside the checkout: pytest's shared /tmp/pytest-of-<user> keeps only
+    the newest three sessions, so a concurrent session elsewhere (another checkout, a CI job on
+    the same runner) would delete this one's embedded Postgres data directory mid-run."""
+    if not config.option.basetemp:
+        config.option.basetemp = str(Path(__file__).resolve().parents[1] / ".pytest-tmp")
+
+
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home for the whole session (embedded Postgres lives here), separate from the demo's."""
