@@ -54,3 +54,16 @@ def settings_for(home: Path, dsn: str, server: Any = None, **env: str) -> Any:
         )
     base.update(env)
     return load_settings(base)
+
+
+def pg_rows(settings: Any, sql: str, *params: Any) -> list[tuple]:
+    """All rows of one read-only query on the settings' OLTP Postgres."""
+    from extract.postgres import connect
+
+    conn = connect(settings, read_only=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()

@@ -14,9 +14,8 @@ from extract.dbt_invoke import run_dbt
 from extract.lake import list_files, open_lake
 from extract.lake_export import export_oltp
 from extract.pipelines import run_source
-from extract.postgres import connect
 from extract.warehouse import copy_lake_to_postgres
-from tests.support import new_database, settings_for
+from tests.support import new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -52,13 +51,7 @@ def dwh(settings, sql: str, *params) -> list[tuple]:
         con.close()
 
 
-def raw(settings, sql: str, *params) -> list[tuple]:
-    conn = connect(settings, read_only=True)
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        out = cur.fetchall()
-    conn.close()
-    return out
+raw = pg_rows
 
 
 def checksums(settings) -> dict[str, tuple]:

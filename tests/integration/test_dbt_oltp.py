@@ -10,7 +10,7 @@ import pytest
 from extract.dbt_invoke import DbtRun, run_dbt
 from extract.pipelines import run_source
 from extract.postgres import connect
-from tests.support import new_database, settings_for
+from tests.support import new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +27,7 @@ def dbt_build(settings, tmp_path: Path, *extra: str) -> DbtRun:
     return run_dbt("dbt_oltp", ["build", *extra], settings, target_path=tmp_path)
 
 
-def rows(settings, sql, *params):
-    conn = connect(settings, read_only=True)
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        result = cur.fetchall()
-    conn.close()
-    return result
+rows = pg_rows
 
 
 def fingerprint(settings) -> dict[str, str]:

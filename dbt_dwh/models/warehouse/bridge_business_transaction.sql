@@ -1,42 +1,5 @@
 -- Business version x transaction type, valid where both the link and the version are.
-with
-
-links as (
-
-    select * from {{ ref('stg_lake__business_transaction_bridge') }}
-
-),
-
-versions as (
-
-    select * from {{ ref('dim_business') }}
-
-),
-
-overlapping as (
-
-    select
-        versions.business_key,
-        links.transaction_type_id as transaction_type_key,
-        case
-            when links.valid_from > versions.valid_from then links.valid_from
-            else versions.valid_from
-        end as valid_from,
-        case
-            when coalesce(links.valid_to, {{ open_end() }}) < versions.valid_to
-                then coalesce(links.valid_to, {{ open_end() }})
-            else versions.valid_to
-        end as valid_to
-    from links
-    inner join versions
-        on
-            links.business_id = versions.business_id
-            and links.valid_from < versions.valid_to
-            and versions.valid_from < coalesce(links.valid_to, {{ open_end() }})
-
-)
-
-select
-    *,
-    valid_to = {{ open_end() }} as is_current
-from overlapping
+-- depends_on: {{ ref('dim_business') }}
+{{ versioned_bridge(
+    ref('stg_lake__business_transaction_bridge'), 'transaction_type_id', 'transaction_type_key'
+) }}
