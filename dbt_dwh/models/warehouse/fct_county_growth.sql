@@ -31,6 +31,11 @@ select
     changes.last_edited_at
 from changes
 {% if is_incremental() %}
-    -- rows changed since the last build (the lag above still sees every year)
-    where changes.last_edited_at > (select max(built.last_edited_at) from {{ this }} as built)
+    -- every year of a county with a row changed since the last build: a revised estimate
+    -- also changes the next year's population_change (the lag above sees every year)
+    where changes.county_key in (
+        select changed.county_key
+        from changes as changed
+        where changed.last_edited_at > (select max(built.last_edited_at) from {{ this }} as built)
+    )
 {% endif %}
