@@ -278,3 +278,25 @@ def test_export_and_warehouse_on_an_s3_lake(sandbox_settings, moto_endpoint, tmp
     assert dwh(settings, "select count(*) from dwh.fct_business_holding") == [
         (rows["business_holding"],)
     ]
+
+
+def test_a_full_refresh_rewrites_one_table_and_leaves_the_others(two_days):
+    settings, work, _, _ = two_days
+    lake = open_lake(settings)
+    reviews = list_files(lake, "oltp/review")
+    assert len(list_files(lake, "oltp/business")) > 1, "two exports and a duplicate copy"
+    result = export_oltp(settings, tables=["business"], full_refresh=True)
+    [(businesses,)] = raw(settings, "select count(*) from oltp.business")
+    assert result.rows == {"business": businesses}
+    assert len(list_files(lake, "oltp/business")) == 1
+    assert list_files(lake, "oltp/review") == reviews
+    assert raw(
+        settings,
+        "select rows_written from lake_export.exports where full_refresh and table_name = %s",
+        "business",
+    ) == [(businesses,)]
+    # the warehouse reads the rewritten table like any other
+    build(settings, work, "dbt_dwh", "build")
+    assert dwh(settings, "select count(distinct business_id) from dwh.dim_business") == [
+        (businesses,)
+    ]
