@@ -56,7 +56,8 @@ class Settings:
 
     project_root: Path
     home: Path
-    oltp_dsn: str | None  # None: the embedded pgserver under home/postgres
+    # None: the embedded pgserver under home/postgres; not in repr (a DSN can hold a password)
+    oltp_dsn: str | None = field(repr=False)
     lake_url: str
     warehouse: WarehouseKind
     warehouse_path: Path
@@ -80,6 +81,7 @@ class Settings:
     lake_secret: str = field(repr=False, default="")
     lake_region: str = "us-east-1"
     sandbox_args: tuple[str, ...] = ()
+    alert_webhook: str = field(repr=False, default="")  # a secret: the URL is the credential
 
     @property
     def postgres_dir(self) -> Path:
@@ -201,6 +203,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_secret=secret("GOURMAND_LAKE_SECRET", "lake.aws_secret_access_key"),
         lake_region=env.get("GOURMAND_LAKE_REGION", "us-east-1"),
         sandbox_args=tuple(sandbox_args),
+        alert_webhook=secret("GOURMAND_ALERT_WEBHOOK", "alerts.webhook"),
     )
 
 

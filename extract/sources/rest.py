@@ -53,9 +53,25 @@ def rest_client(
     )
 
 
+SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token"})
+
+
+def redact(url: str | None) -> str:
+    """The URL with secret query parameters (the Census API's `key`, say) masked, for errors
+    and logs."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    query = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*:,")))
+
+
 def _describe(response: Response) -> str:
     body = response.text[:300].replace("\n", " ")
-    return f"HTTP {response.status_code} from {response.request.method} {response.url}: {body}"
+    url = redact(response.url)
+    return f"HTTP {response.status_code} from {response.request.method} {url}: {body}"
 
 
 def raise_for_status(response: Response, source: str) -> None:
@@ -75,7 +91,7 @@ def get_json(client: RESTClient, path: str, params: Mapping[str, Any], source: s
         return response.json()
     except ValueError as exc:
         raise SourceUnavailable(
-            f"{source}: GET {response.url} answered {response.headers.get('content-type')} "
+            f"{source}: GET {redact(response.url)} answered {response.headers.get('content-type')} "
             "that is not JSON (an invalid API key often looks like this)"
         ) from exc
 
