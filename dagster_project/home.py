@@ -1,4 +1,5 @@
-"""The Dagster home of a Gourmand home: created on first use, telemetry off."""
+"""The Dagster home of a Gourmand home: created on first use, telemetry off, and one pool slot
+for the DuckDB warehouse (DuckDB allows one writing process per file)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,22 @@ from pathlib import Path
 
 from extract.settings import Settings
 
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+# Ops that declare a pool get one slot per pool: the only pool is duckdb_warehouse (the
+# dbt_dwh assets), so two runs never write the warehouse file at once.
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
 
 def ensure_dagster_home(settings: Settings) -> Path:
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    if not config.exists() or "concurrency:" not in config.read_text():
+        config.write_text(INSTANCE_CONFIG)
     return settings.dagster_home

@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.dbt_projects import dwh_project
+from dagster_project.home import WAREHOUSE_POOL
 from dagster_project.translators import GourmandDbtTranslator
 from extract import warehouse
 from extract.settings import get_settings, publish_for_children
@@ -19,6 +20,7 @@ from extract.settings import get_settings, publish_for_children
         group="warehouse", groups_by_schema={"marts": "marts"}
     ),
     name="dbt_dwh",
+    pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
 )
 def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
     """`dbt build` of the warehouse, one writer at a time."""
