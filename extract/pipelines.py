@@ -55,6 +55,10 @@ class TableResult:
     rows: int
     seconds: float
     lake_files: list[str] = field(default_factory=list)
+    # Every resource merges (delete-insert): of the rows written, `updated` replaced rows that
+    # were there before the load (a re-run of a day) and `inserted` are new.
+    inserted: int = 0
+    updated: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -229,6 +233,31 @@ def _export_to_lake(
     return written
 
 
+def _row_totals(settings: Settings, dataset: str) -> dict[str, int]:
+    """Rows per data table of a dataset (none before its first load)."""
+    totals: dict[str, int] = {}
+    with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_name NOT LIKE '\\_dlt%%'",
+            (dataset,),
+        )
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT count(*) FROM {dataset}."{table}"')
+            totals[table] = cur.fetchone()[0]
+    conn.close()
+    return totals
+
+
+def split_merge(before: int, written: int, after: int) -> tuple[int, int]:
+    """(inserted, updated) of a delete-insert load that wrote `written` rows into a table that
+    held `before` rows and now holds `after`: it removed before + written - after old rows, and
+    each written row that took an old row's place is an update."""
+    removed = max(before + written - after, 0)
+    updated = min(removed, written)
+    return written - updated, updated
+
+
 def _tables_written(info: LoadInfo, pipeline: dlt.Pipeline) -> dict[str, int]:
     trace = pipeline.last_trace
     counts: dict[str, int] = {}
@@ -264,6 +293,7 @@ def run_source(
             warnings.simplefilter("ignore")
             pipeline.drop_pending_packages()
     source = build_source(spec, settings, day).with_resources(*selected)
+    before = _row_totals(settings, spec.dataset)
     say(f"{name} {batch}: extracting {', '.join(selected)}")
     info = pipeline.run(source)
     info.raise_on_failed_jobs()
@@ -272,6 +302,8 @@ def run_source(
     counts = _tables_written(info, pipeline)
     _ensure_rejects_table(spec, settings)
     _prune_superseded(spec, settings, batch, load_ids, selected)
+
+    after = _row_totals(settings, spec.dataset)
 
     lake_files: dict[str, list[str]] = {}
     if to_lake:
@@ -292,7 +324,14 @@ def run_source(
     conn.close()
 
     tables = [
-        TableResult(spec.dataset, table, rows, load_seconds, lake_files.get(table, []))
+        TableResult(
+            spec.dataset,
+            table,
+            rows,
+            load_seconds,
+            lake_files.get(table, []),
+            *split_merge(before.get(table, 0), rows, after.get(table, rows)),
+        )
         for table, rows in sorted(counts.items())
     ]
     return SourceRun(name, batch, seconds, tables, ledger, load_ids)

@@ -100,3 +100,26 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def as_process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Make `settings` (and its sandbox) the process's settings, as Dagster's code reads them
+    from the environment: `as_process_settings(settings, server, **extra_env)`."""
+    from extract.settings import get_settings
+
+    def apply(settings: Any, server: Any, **env: str) -> None:
+        values = {
+            "GOURMAND_HOME": str(settings.home),
+            "GOURMAND_OLTP_DSN": settings.oltp_dsn,
+            "GOURMAND_YELP_BASE_URL": f"{server.url}/v3",
+            "GOURMAND_CENSUS_BASE_URL": f"{server.url}/data",
+            "GOURMAND_STATES_URL": f"{server.url}/abbreviations.htm",
+            **env,
+        }
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()

@@ -14,22 +14,18 @@ import dlt
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
 )
 from dagster_dlt import dlt_assets
 
+from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDltTranslator, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_source
 from extract.settings import get_settings
 from extract.sources import census, states, yelp
 
 _settings = get_settings()
-
-# Yelp surveys are daily; a backfill of many days runs as one run that loads day after day.
-daily_partitions = DailyPartitionsDefinition(start_date=_settings.start_date.isoformat())
 
 
 def _describing_pipeline(name: str) -> dlt.Pipeline:
@@ -46,6 +42,8 @@ def _describing_pipeline(name: str) -> dlt.Pipeline:
 def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[MaterializeResult]:
     """One MaterializeResult per selected asset, summing the figures of every batch."""
     rows: dict[Any, int] = defaultdict(int)
+    inserted: dict[Any, int] = defaultdict(int)
+    updated: dict[Any, int] = defaultdict(int)
     seconds: dict[Any, float] = defaultdict(float)
     tables: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ledger: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -58,7 +56,10 @@ def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[
             key = raw_table_key(table.dataset, table.table)
             touched.add(key)
             if table.table == key.path[-1]:
-                rows[key] += table.rows  # the root table; nested ones are listed in `tables`
+                # the root table; nested ones are listed in `tables`
+                rows[key] += table.rows
+                inserted[key] += table.inserted
+                updated[key] += table.updated
             tables[key][table.table] += table.rows
             lake_files[key] += len(table.lake_files)
         for key in touched:
@@ -79,6 +80,8 @@ def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[
                 "rows_per_second": MetadataValue.float(
                     round(rows.get(key, 0) / secs, 1) if secs else 0.0
                 ),
+                "inserted": MetadataValue.int(inserted.get(key, 0)),
+                "updated": MetadataValue.int(updated.get(key, 0)),
                 "received": MetadataValue.int(figures.get("received", 0)),
                 "loaded": MetadataValue.int(figures.get("loaded", 0)),
                 "rejected": MetadataValue.int(figures.get("rejected", 0)),
@@ -123,7 +126,7 @@ def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeRes
     name="raw_yelp",
     dagster_dlt_translator=GourmandDltTranslator(),
     partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+    backfill_policy=single_run,
 )
 def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """One Yelp survey per partition day; a range of days runs day by day in this one run."""

@@ -6,6 +6,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.dbt_metadata import with_row_counts
 from dagster_project.defs.dbt_projects import oltp_project
 from dagster_project.translators import GourmandDbtTranslator
 from extract.postgres import dbt_environment
@@ -24,4 +25,5 @@ def dbt_oltp_assets(context: AssetExecutionContext, dbt_oltp: DbtCliResource) ->
     # Unit tests run in CI and in analysts' builds: the incremental ones read the existing
     # relation's columns, which a first production build has not created yet.
     args = ["build", "--exclude-resource-type", "unit_test"]
-    yield from dbt_oltp.cli(args, context=context).stream().fetch_row_counts()
+    events = dbt_oltp.cli(args, context=context).stream()
+    yield from with_row_counts(events, oltp_project.manifest_path, "oltp", context.log.info)

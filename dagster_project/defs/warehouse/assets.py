@@ -1,33 +1,93 @@
 """The dbt_dwh models as assets downstream of the lake export: group `warehouse` (staging,
-snapshots, dims, facts) and `marts`."""
+snapshots, dims, facts) and `marts`.
+
+The daily fact (`fct_business_holding`, one row per business per survey day) shares the Yelp
+pull's daily partitions: its partition's days go to dbt as vars `min_day`/`max_day`. So the
+project is three dbt selections: what the fact reads (unpartitioned), the fact itself
+(partitioned), and what reads the fact (unpartitioned). Dagster orders them by lineage.
+"""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.dbt_metadata import with_row_counts
 from dagster_project.defs.dbt_projects import dwh_project
 from dagster_project.home import WAREHOUSE_POOL
+from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDbtTranslator
 from extract import warehouse
 from extract.settings import get_settings, publish_for_children
 
+DAILY_FACT = "fct_business_holding"
+TRANSLATOR = GourmandDbtTranslator(group="warehouse", groups_by_schema={"marts": "marts"})
 
-@dbt_assets(
-    manifest=dwh_project.manifest_path,
-    dagster_dbt_translator=GourmandDbtTranslator(
-        group="warehouse", groups_by_schema={"marts": "marts"}
-    ),
-    name="dbt_dwh",
-    pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
-)
-def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the warehouse, one writer at a time."""
+
+def _build(
+    context: AssetExecutionContext,
+    dbt_dwh: DbtCliResource,
+    extra: list[str] | None = None,
+    *,
+    reads_lake: bool = False,
+) -> Iterator[Any]:
+    """`dbt build` of this asset's selection, as the warehouse's one writer."""
     settings = get_settings()
     publish_for_children(warehouse.dbt_environment(settings))
     with warehouse.writer(settings):
-        if settings.warehouse == "postgres":
+        if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
             context.log.info(f"copied the lake into schema lake: {copied}")
-        yield from dbt_dwh.cli(["build"], context=context).stream()
+        events = dbt_dwh.cli(["build", *(extra or [])], context=context).stream()
+        yield from with_row_counts(events, dwh_project.manifest_path, "warehouse", context.log.info)
+
+
+@dbt_assets(
+    manifest=dwh_project.manifest_path,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_dwh",
+    exclude=f"{DAILY_FACT}+",
+    pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
+)
+def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
+    """Staging views, snapshots, dimensions, dim_date, the yearly fact and the marts that do not
+    read the daily fact."""
+    yield from _build(context, dbt_dwh, reads_lake=True)
+
+
+@dbt_assets(
+    manifest=dwh_project.manifest_path,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_dwh_daily",
+    select=DAILY_FACT,
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_dwh_daily_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
+    """The survey days of this partition (or range) of the daily fact, rebuilt in place."""
+    window = context.partition_time_window
+    last_day = (window.end - timedelta(days=1)).date()
+    days = f'{{"min_day": "{window.start.date()}", "max_day": "{last_day}"}}'
+    context.log.info(f"{DAILY_FACT}: survey days {window.start.date()}..{last_day}")
+    yield from _build(context, dbt_dwh, ["--vars", days])
+
+
+@dbt_assets(
+    manifest=dwh_project.manifest_path,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_dwh_after_daily",
+    select=f"{DAILY_FACT}+",
+    exclude=DAILY_FACT,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_dwh_after_daily_assets(
+    context: AssetExecutionContext, dbt_dwh: DbtCliResource
+) -> Iterator[Any]:
+    """The marts that read the daily fact."""
+    yield from _build(context, dbt_dwh)
+
+
+warehouse_assets = [dbt_dwh_assets, dbt_dwh_daily_assets, dbt_dwh_after_daily_assets]
