@@ -19,6 +19,7 @@ demo: setup
 	$(BIN)/gourmand demo
 
 test: setup
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest -q
 
 dev: setup
@@ -31,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/sqlfluff lint --config dbt_dwh/.sqlfluff dbt_dwh/models dbt_dwh/tests
 
 bench: setup
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.builds
 
 clean-home:

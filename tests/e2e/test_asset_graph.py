@@ -88,3 +88,26 @@ def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():
     assert graph.get(AssetKey(["marts", "reviews_by_payment_level"])).group_name == "marts"
     staging = graph.get(AssetKey(["dwh_staging", "stg_lake__business_holding"]))
     assert [p.to_user_string() for p in staging.parent_keys] == ["lake/business_holding"]
+
+
+def test_loading_the_definitions_parses_no_dbt_project():
+    """The manifests come from `make setup`: a process that loads the code location (each run,
+    the webserver, the daemon) must not start dbt."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import subprocess\n"
+        "popen = subprocess.Popen\n"
+        "def refuse(args, *a, **k):\n"
+        "    if 'dbt' in str(args):\n"
+        "        raise SystemExit(f'dbt started at load time: {args}')\n"
+        "    return popen(args, *a, **k)\n"
+        "subprocess.Popen = refuse\n"
+        "import dagster_project.definitions\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
