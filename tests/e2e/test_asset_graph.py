@@ -111,3 +111,18 @@ def test_loading_the_definitions_parses_no_dbt_project():
         cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_warehouse_writers_share_one_pool_slot(tmp_path):
+    """Every step that writes the DuckDB file claims the one slot of pool duckdb_warehouse."""
+    from dagster import DagsterInstance
+
+    from dagster_project.defs.warehouse.assets import warehouse_assets
+    from dagster_project.home import WAREHOUSE_POOL, ensure_dagster_home
+    from extract.settings import load_settings
+
+    for assets in warehouse_assets:
+        assert assets.op.pool == WAREHOUSE_POOL, assets.op.name
+    home = ensure_dagster_home(load_settings({"GOURMAND_HOME": str(tmp_path)}))
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1

@@ -199,6 +199,52 @@ def _wait_for_run(port: int, timeout: float) -> dict[str, Any]:
     raise AssertionError(f"no finished run within {timeout:.0f} s")
 
 
+def test_a_backfill_of_days_is_one_run(ui):
+    """Three days of the Yelp assets launched as a backfill (as the UI's "Launch backfill"
+    does) become one run, by the assets' single-run backfill policy. Needs the Census counties
+    the previous test loaded."""
+    keys = ", ".join(
+        f'{{path: ["raw_yelp", "{t}"]}}'
+        for t in ("businesses", "businesses__categories", "businesses__transactions",
+                  "events", "reviews")
+    )  # fmt: skip
+    days = '["2024-01-01", "2024-01-02", "2024-01-03"]'
+    launched = graphql(
+        ui["port"],
+        f"""mutation {{ launchPartitionBackfill(backfillParams: {{
+              assetSelection: [{keys}], partitionNames: {days} }}) {{
+              __typename ... on LaunchBackfillSuccess {{ backfillId }}
+              ... on PythonError {{ message }} }} }}""",
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+    query = f"""{{ partitionBackfillOrError(backfillId: "{backfill_id}") {{
+                 ... on PartitionBackfill {{ status runs {{ runId status tags {{ key value }} }} }}
+                 }} }}"""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        backfill = graphql(ui["port"], query)["partitionBackfillOrError"]
+        runs = backfill["runs"]
+        if backfill["status"] != "REQUESTED" and all(
+            r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs
+        ):
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError(f"backfill {backfill_id} did not finish in 300 s: {backfill}")
+    assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+    assert len(runs) == 1 and runs[0]["status"] == "SUCCESS", runs
+    tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
+    assert tags["dagster/asset_partition_range_start"] == "2024-01-01"
+    assert tags["dagster/asset_partition_range_end"] == "2024-01-03"
+    days_loaded = pg_rows(
+        ui["settings"],
+        "select surveyed_on::text from raw_yelp.businesses where surveyed_on < '2024-02-01' "
+        "group by 1 order by 1",
+    )
+    assert [d for (d,) in days_loaded] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
 def test_sigint_stops_the_ui_and_all_its_children(ui):
     import psutil
 
