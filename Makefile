@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test dev lint bench clean-home
+.PHONY: setup demo test dev lint bench quality-report clean-home
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
 	$(BIN)/sqlfluff lint --config dbt_dwh/.sqlfluff dbt_dwh/models dbt_dwh/tests
+
+quality-report: setup
+	$(BIN)/gourmand quality-report
 
 bench: setup
 	$(BIN)/python -m bench.startup

@@ -7,11 +7,13 @@ from dagster_project.defs.dbt_projects import dbt_cli, dwh_project, oltp_project
 from dagster_project.defs.extract.assets import extract_assets
 from dagster_project.defs.lake.assets import lake_export_assets
 from dagster_project.defs.oltp.assets import dbt_oltp_assets
+from dagster_project.defs.quality.checks import quality_checks
 from dagster_project.defs.warehouse.assets import warehouse_assets
 from dagster_project.jobs import daily_schedule, jobs
 
 defs = Definitions(
     assets=[*extract_assets, dbt_oltp_assets, lake_export_assets, *warehouse_assets],
+    asset_checks=quality_checks,
     jobs=jobs,
     schedules=[daily_schedule],
     sensors=[alert_on_run_failure],

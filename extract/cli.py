@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -179,6 +180,15 @@ def sql(target: str, fmt: str, query: str) -> None:
         for r in rows:
             table.add_row(*("" if v is None else str(v) for v in r))
         Console().print(table)
+
+
+@main.command("quality-report")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+def quality_report(out: Path | None) -> None:
+    """Write the HTML quality report (latest result of every check) and print its path."""
+    from expectations.report import build_report
+
+    click.echo(build_report(get_settings(), out))
 
 
 @main.command()

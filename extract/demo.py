@@ -128,6 +128,27 @@ def _warehouse_table(settings: Settings, seconds: float) -> Table:
     return out
 
 
+def _quality_table(settings: Settings, run_id: str) -> Table:
+    """This run's rows of quality.check_results: every check, its layer, severity and result."""
+    from extract.query import run_query
+
+    # run_id is Dagster's UUID, not user input
+    _, rows = run_query(
+        "SELECT layer, check_name, severity, passed, observed, seconds "
+        f"FROM quality.check_results WHERE run_id = '{run_id}' ORDER BY result_id",
+        target="oltp",
+        settings=settings,
+    )
+    total = sum(r[5] for r in rows)
+    out = Table(title=f"Quality checks ({len(rows)} results, {total:.1f}s of checking)")
+    for col in ("layer", "check", "severity", "result", "observed"):
+        out.add_column(col, overflow="fold")
+    for layer, name, severity, passed, observed, _ in rows:
+        result = "pass" if passed else "[red]FAIL[/red]"
+        out.add_row(layer, name, severity, result, observed[:60])
+    return out
+
+
 def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
@@ -209,6 +230,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
     console.print(out)
     console.print(_oltp_table(settings, built))
     console.print(_warehouse_table(settings, warehoused))
+    console.print(_quality_table(settings, run.run_id))
     console.print(f"end to end: {time.perf_counter() - started:.1f}s")
     console.print(
         "\nNext:\n"

@@ -3,8 +3,11 @@ sandbox servers with the knobs a test asks for."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +126,26 @@ def as_process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
 
     yield apply
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def receiver():
+    """An incoming-webhook stand-in: records every JSON body POSTed to it."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            length = int(self.headers["Content-Length"])
+            received.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", received
+    server.shutdown()

@@ -67,3 +67,26 @@ def pg_rows(settings: Any, sql: str, *params: Any) -> list[tuple]:
             return list(cur.fetchall())
     finally:
         conn.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> Path:
+    """Debian's chromium, which `make test` installs when it can; a loud skip otherwise."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "!!! BROWSER TEST SKIPPED: /usr/bin/chromium is missing and `make test` could not "
+            "install Debian's chromium (apt-get install chromium) on this machine !!!"
+        )
+    return CHROMIUM

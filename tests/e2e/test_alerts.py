@@ -4,35 +4,10 @@ failing on a real sandbox fault, the real sensor, a local HTTP receiver on 127.0
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def receiver():
-    """An incoming-webhook stand-in: records every JSON body POSTed to it."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            length = int(self.headers["Content-Length"])
-            received.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
 
 
 def test_a_failing_step_posts_one_message_without_the_webhook_url(

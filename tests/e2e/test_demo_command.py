@@ -109,6 +109,16 @@ def test_demo_twice_changes_no_row_count(demo_env):
     assert second.returncode == 0, second.stdout + second.stderr
     assert counts(demo_env) == before
     assert holdings(demo_env) == holdings_after_first
+    # every quality check ran in each demo run and passed
+    quality = gourmand(
+        demo_env, "sql", "--format", "csv",
+        "select count(*), count(distinct run_id), bool_and(passed) from quality.check_results",
+    )  # fmt: skip
+    assert quality.returncode == 0, quality.stderr
+    from expectations.catalog import CHECKS
+
+    assert quality.stdout.splitlines()[-1] == f"{2 * len(CHECKS)},2,True"
+    assert "Quality checks (15 results" in second.stdout
     assert warehouse(demo_env) == warehouse_after_first
 
     states = gourmand(

@@ -20,19 +20,10 @@ from typing import Any
 
 import pytest
 
-from tests.support import new_database, pg_rows, settings_for
+from tests.support import CHROMIUM_ARGS, chromium_or_skip, new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GROUPS = ("extract", "oltp", "lake", "warehouse", "marts")
 
 
@@ -138,17 +129,13 @@ def test_graphql_shows_one_connected_graph_without_orphans(ui):
 
 
 def test_browser_shows_the_groups_and_materializes_the_extraction_group(ui):
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "!!! BROWSER TEST SKIPPED: /usr/bin/chromium is missing and `make test` could not "
-            "install Debian's chromium (apt-get install chromium) on this machine !!!"
-        )
     from playwright.sync_api import sync_playwright
 
+    chromium = chromium_or_skip()
     base = f"http://127.0.0.1:{ui['port']}"
     shot = ui["tmp"] / "browser-failure.png"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         # Dagster's first-visit newsletter box may open at any moment: dismiss it whenever it
         # stands in the way of an action

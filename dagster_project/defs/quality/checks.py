@@ -1,0 +1,98 @@
+"""The quality layer as Dagster asset checks: one multi-check per guarded asset, each check a
+Great Expectations suite or a reconciliation rule from `expectations/`.
+
+A `halt` check is blocking: when it fails, what is downstream of its asset is not materialized
+in that run. Every result is also a row of `quality.check_results`, and failures post to the
+alert webhook (when one is set) with observed vs expected.
+"""
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from dagster_project.home import WAREHOUSE_POOL
+from expectations.catalog import HALT
+from expectations.suites import checks_on, guarded_assets
+from extract.settings import get_settings
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def run_days(context: AssetCheckExecutionContext) -> list[date]:
+    """The survey days of this run (a partition or a range); none outside partitioned runs."""
+    tags = context.run.tags
+    if RANGE_START in tags and RANGE_END in tags:
+        first, last = date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if "dagster/partition" in tags:
+        return [date.fromisoformat(tags["dagster/partition"])]
+    return []
+
+
+def _quality_check(asset: tuple[str, ...]) -> AssetChecksDefinition:
+    key = AssetKey(list(asset))
+    checks = checks_on(asset)
+
+    @multi_asset_check(
+        name=f"quality__{'__'.join(asset)}",
+        specs=[
+            AssetCheckSpec(
+                c.name,
+                asset=key,
+                blocking=c.severity == HALT,
+                description=f"[{c.layer}, {c.severity}] {c.description}",
+            )
+            for c in checks
+        ],
+        # the warehouse checks read the DuckDB file: not while another run writes it
+        pool=WAREHOUSE_POOL if asset[0] == "dwh" else None,
+    )
+    def _check(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+        from expectations.results import alert_message, record
+        from expectations.suites import run_checks
+        from extract import alerts
+
+        settings = get_settings()
+        outcomes = run_checks(settings, asset, run_days(context))
+        record(settings, context.run.run_id, outcomes)
+        failed = [o for o in outcomes if not o.passed]
+        if failed and settings.alert_webhook:
+            message = alert_message(context.run.run_id, context.run.job_name, failed)
+            try:
+                alerts.post(settings.alert_webhook, message)
+            except alerts.AlertFailed as exc:
+                context.log.warning(str(exc))  # the result is recorded; the run goes on
+        for o in outcomes:
+            yield AssetCheckResult(
+                asset_key=key,
+                check_name=o.check,
+                passed=o.passed,
+                severity=(
+                    AssetCheckSeverity.ERROR if o.severity == HALT else AssetCheckSeverity.WARN
+                ),
+                metadata={
+                    "layer": o.layer,
+                    "severity": o.severity,
+                    "observed": o.observed,
+                    "expected": o.expected,
+                    "unexpected_sample": MetadataValue.json(o.sample),
+                    "rows_checked": o.rows,
+                    "seconds": round(o.seconds, 3),
+                },
+            )
+
+    return _check
+
+
+quality_checks = [_quality_check(asset) for asset in guarded_assets()]

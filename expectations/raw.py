@@ -1,0 +1,82 @@
+"""Raw layer: incoming values as they landed, one survey day at a time (bounded memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from expectations.db import pg_frame, pg_value
+from expectations.runner import Outcome, expect, merge, validate
+from extract.settings import Settings
+
+RATINGS = [step / 2 for step in range(11)]  # 0, 0.5, ..., 5
+PRICES = ["$", "$$", "$$$", "$$$$"]
+KEY = ("id", "surveyed_on")
+
+
+def latest_day(settings: Settings) -> date | None:
+    """The newest survey day loaded, for a check run outside a partitioned run."""
+    return pg_value(settings, "SELECT max(surveyed_on) FROM raw_yelp.businesses")  # type: ignore[no-any-return]
+
+
+def business_checks(settings: Settings, days: Sequence[date]) -> list[Outcome]:
+    """The six business checks over the given survey days."""
+    states = pg_frame(
+        settings, "SELECT DISTINCT postal_abbreviation FROM raw_states.state_abbreviations"
+    )
+    codes = sorted(states["postal_abbreviation"].dropna())
+    parts: dict[str, list[Outcome]] = {}
+    for day in days:
+        frame = pg_frame(
+            settings,
+            "SELECT id, surveyed_on, rating, review_count, latitude, longitude, price, state "
+            "FROM raw_yelp.businesses WHERE surveyed_on = %s",
+            (day,),
+        )
+        if frame.empty:
+            continue  # a day without rows is the warehouse check fact_rows_every_day's to catch
+        for outcome in (
+            validate("rating_in_steps", frame,
+                     [expect("ExpectColumnValuesToBeInSet", column="rating", value_set=RATINGS)],
+                     KEY),
+            validate("review_count_non_negative", frame,
+                     [expect("ExpectColumnValuesToBeBetween", column="review_count",
+                             min_value=0)],
+                     KEY),
+            validate("coordinates_valid", frame,
+                     [expect("ExpectColumnValuesToBeBetween", column="latitude",
+                             min_value=-90, max_value=90),
+                      expect("ExpectColumnValuesToBeBetween", column="longitude",
+                             min_value=-180, max_value=180)],
+                     KEY),
+            validate("price_levels", frame,
+                     [expect("ExpectColumnValuesToBeInSet", column="price", value_set=PRICES)],
+                     KEY),
+            validate("ids_unique_per_day", frame,
+                     [expect("ExpectColumnValuesToNotBeNull", column="id"),
+                      expect("ExpectCompoundColumnsToBeUnique", column_list=list(KEY))],
+                     KEY),
+            validate("state_codes_known", frame,
+                     [expect("ExpectColumnValuesToBeInSet", column="state", value_set=codes)],
+                     KEY),
+        ):  # fmt: skip
+            parts.setdefault(outcome.check, []).append(outcome)
+    names = ("rating_in_steps", "review_count_non_negative", "coordinates_valid",
+             "price_levels", "ids_unique_per_day", "state_codes_known")  # fmt: skip
+    return [merge(name, parts.get(name, [])) for name in names]
+
+
+def census_checks(settings: Settings) -> list[Outcome]:
+    frame = pg_frame(
+        settings,
+        "SELECT state_fips, county_fips, date_code, pop FROM raw_census.county_population",
+    )
+    key = ("state_fips", "county_fips", "date_code")
+    return [
+        validate(
+            "population_positive",
+            frame,
+            [expect("ExpectColumnValuesToBeBetween", column="pop", min_value=1)],
+            key,
+        )
+    ]

@@ -1,0 +1,152 @@
+"""Reconciliation raw -> oltp -> lake -> warehouse: each rule names the key of one entity in
+every layer and how the layers must agree.
+
+A layer's fingerprint is its number of distinct keys and a checksum of them (the sum of each
+key's md5, truncated). Where layers share the key (1:1) both must be equal; where they do not
+(raw Yelp ids vs hashed OLTP ids), the counts must. The lake is read from its Parquet files
+(key columns only) and deduplicated the way the warehouse staging does, by key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from expectations.runner import Outcome
+from extract.settings import Settings
+
+MASK = (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    count: int
+    checksum: int
+
+
+def fingerprint(keys: Iterable[str]) -> Fingerprint:
+    distinct = set(keys)
+    total = 0
+    for key in distinct:
+        total = (total + int(hashlib.md5(key.encode()).hexdigest()[:15], 16)) & MASK
+    return Fingerprint(len(distinct), total)
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: str
+    table: str  # the OLTP table (and lake folder) of the entity
+    raw_sql: str  # distinct keys in raw, after the documented filters
+    raw_shares_key: bool  # raw's key equals the other layers' (checksums comparable)
+    oltp_sql: str
+    lake_columns: tuple[str, ...]
+    warehouse_sql: str
+    note: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "reconcile_business_holding",
+        "business_holding",
+        "SELECT DISTINCT id || '|' || surveyed_on::text FROM raw_yelp.businesses "
+        "WHERE id IS NOT NULL",
+        False,  # raw has Yelp ids, the later layers the md5 business_id: counts must agree
+        "SELECT business_id || '|' || surveyed_on::text FROM oltp.business_holding",
+        ("business_id", "surveyed_on"),
+        "select business_id || '|' || cast(surveyed_on as varchar) from dwh.fct_business_holding",
+        "one holding per business per survey day in every layer",
+    ),
+    Rule(
+        "reconcile_review",
+        "review",
+        "SELECT DISTINCT id FROM raw_yelp.reviews WHERE id IS NOT NULL",
+        True,
+        "SELECT yelp_review_id FROM oltp.review",
+        ("yelp_review_id",),
+        "select yelp_review_id from dwh.dim_review",
+        "one row per Yelp review id; dim_review holds each review's current version",
+    ),
+    Rule(
+        "reconcile_county_growth",
+        "county_growth",
+        # the documented filter: DATE_CODE 1 and 2 are April-2010 counts, not yearly estimates
+        "SELECT DISTINCT state_fips || county_fips || '|' || estimate_year::text "
+        "FROM raw_census.county_population WHERE estimate_year IS NOT NULL",
+        False,  # raw has FIPS codes, the later layers the hashed county_id
+        "SELECT county_id || '|' || estimation_year::text FROM oltp.county_growth",
+        ("county_id", "estimation_year"),
+        "select county_key || '|' || cast(estimation_year as varchar) from dwh.fct_county_growth",
+        "county-years of the yearly estimates (raw rows with an estimate_year)",
+    ),
+)
+
+
+def _pg_keys(settings: Settings, sql: str) -> list[str]:
+    from expectations.db import pg_frame
+
+    frame = pg_frame(settings, sql)
+    return [str(v) for v in frame.iloc[:, 0]] if not frame.empty else []
+
+
+def _lake_keys(settings: Settings, table: str, columns: tuple[str, ...]) -> list[str]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from extract.lake import list_files, open_lake
+
+    lake = open_lake(settings)
+    keys: list[str] = []
+    for path in list_files(lake, f"oltp/{table}"):
+        with lake.fs.open(path, "rb") as fh:
+            data = pq.read_table(fh, columns=list(columns))
+        parts = [pc.cast(data.column(c), "string") for c in columns]
+        joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+        keys.extend(str(k) for k in joined.to_pylist())
+    return keys
+
+
+def _warehouse_keys(settings: Settings, sql: str) -> list[str]:
+    from extract.query import run_query
+
+    return [str(r[0]) for r in run_query(sql, target="warehouse", settings=settings)[1]]
+
+
+def reconcile(settings: Settings, rule: Rule) -> Outcome:
+    started = time.perf_counter()
+    layers: list[tuple[str, Callable[[], list[str]]]] = [
+        ("raw", lambda: _pg_keys(settings, rule.raw_sql)),
+        ("oltp", lambda: _pg_keys(settings, rule.oltp_sql)),
+        ("lake", lambda: _lake_keys(settings, rule.table, rule.lake_columns)),
+        ("warehouse", lambda: _warehouse_keys(settings, rule.warehouse_sql)),
+    ]
+    prints = {name: fingerprint(fetch()) for name, fetch in layers}
+    mismatches = []
+    for (before, _), (after, _) in zip(layers, layers[1:], strict=False):
+        a, b = prints[before], prints[after]
+        if a.count != b.count:
+            mismatches.append(
+                f"{rule.table}: {before} has {a.count:,} keys, {after} has {b.count:,}"
+            )
+        elif (before != "raw" or rule.raw_shares_key) and a.checksum != b.checksum:
+            mismatches.append(
+                f"{rule.table}: {before} and {after} both have {a.count:,} keys, but different "
+                "ones (key checksums differ)"
+            )
+    counts = ", ".join(f"{name} {fp.count:,}" for name, fp in prints.items())
+    observed = "; ".join(mismatches) if mismatches else f"{counts}; key checksums equal"
+    outcome = Outcome(
+        rule.check,
+        not mismatches,
+        observed,
+        f"equal in every layer: {rule.note}",
+        [{"layer": name, "keys": fp.count} for name, fp in prints.items()],
+    )
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def reconciliation_checks(settings: Settings, checks: Iterable[str]) -> list[Outcome]:
+    wanted = set(checks)
+    return [reconcile(settings, rule) for rule in RULES if rule.check in wanted]

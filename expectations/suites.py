@@ -1,0 +1,42 @@
+"""Which checks guard which asset, and running them: the one entry point the Dagster checks
+(and `gourmand quality`) call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from expectations.catalog import CHECKS, Check
+from expectations.runner import Outcome
+from extract.settings import Settings
+
+
+def checks_on(asset: tuple[str, ...]) -> list[Check]:
+    return [c for c in CHECKS if c.asset == asset]
+
+
+def guarded_assets() -> list[tuple[str, ...]]:
+    return sorted({c.asset for c in CHECKS})
+
+
+def run_checks(settings: Settings, asset: tuple[str, ...], days: Sequence[date]) -> list[Outcome]:
+    """The checks on `asset`; raw Yelp checks look at `days` (the newest day when empty)."""
+    from expectations import oltp, raw, reconcile, warehouse
+
+    names = {c.name for c in checks_on(asset)}
+    outcomes: list[Outcome] = []
+    layers = {c.layer for c in checks_on(asset)}
+    if asset == ("raw_yelp", "businesses"):
+        if not days:
+            newest = raw.latest_day(settings)
+            days = [newest] if newest else []
+        outcomes += raw.business_checks(settings, days)
+    if asset == ("raw_census", "county_population"):
+        outcomes += raw.census_checks(settings)
+    if "oltp" in layers:
+        outcomes += oltp.oltp_checks(settings, names)
+    if "warehouse" in layers:
+        outcomes += warehouse.warehouse_checks(settings, names)
+    if "reconciliation" in layers:
+        outcomes += reconcile.reconciliation_checks(settings, names)
+    return [o for o in outcomes if o.check in names]  # raw computes its six together
