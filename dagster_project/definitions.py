@@ -5,6 +5,12 @@ from dagster import Definitions, in_process_executor
 from dagster_project.defs.alerts.sensors import alert_on_run_failure
 from dagster_project.defs.dbt_projects import dbt_cli, dwh_project, oltp_project
 from dagster_project.defs.extract.assets import extract_assets
+from dagster_project.defs.extract.socrata import (
+    raw_socrata_assets,
+    socrata_full_job,
+    socrata_update_daily,
+    socrata_update_job,
+)
 from dagster_project.defs.lake.assets import lake_export_assets
 from dagster_project.defs.oltp.assets import dbt_oltp_assets
 from dagster_project.defs.quality.checks import quality_checks
@@ -12,10 +18,16 @@ from dagster_project.defs.warehouse.assets import warehouse_assets
 from dagster_project.jobs import daily_schedule, jobs
 
 defs = Definitions(
-    assets=[*extract_assets, dbt_oltp_assets, lake_export_assets, *warehouse_assets],
+    assets=[
+        *extract_assets,
+        raw_socrata_assets,
+        dbt_oltp_assets,
+        lake_export_assets,
+        *warehouse_assets,
+    ],
     asset_checks=quality_checks,
-    jobs=jobs,
-    schedules=[daily_schedule],
+    jobs=[*jobs, socrata_full_job, socrata_update_job],
+    schedules=[daily_schedule, socrata_update_daily],
     sensors=[alert_on_run_failure],
     resources={"dbt_oltp": dbt_cli(oltp_project), "dbt_dwh": dbt_cli(dwh_project)},
     # Steps run one after another anyway (each layer reads the one before); in one process they

@@ -36,7 +36,8 @@ warehouse_job = define_asset_job(
 )
 daily_job = define_asset_job(
     "gourmand_daily",
-    selection=AssetSelection.all(),
+    # everything but the yearly-partitioned 311 source, which has its own jobs
+    selection=AssetSelection.all() - AssetSelection.groups("extract_socrata"),
     partitions_def=daily_partitions,
     description="The whole graph for one survey day (or a range in one run): extract, "
     "dbt_oltp, lake export, dbt_dwh, marts and every check.",

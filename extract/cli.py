@@ -116,6 +116,38 @@ def extract(
     _print_runs(runs)
 
 
+@main.command()
+@click.option("--mode", type=click.Choice(["full", "update"]), default="full", show_default=True)
+@click.option(
+    "--year",
+    "years",
+    type=int,
+    multiple=True,
+    help="Full mode: a year to load (repeatable; default GOURMAND_SOCRATA_YEARS).",
+)
+@click.option("--since", help="Update mode: load updateddate > this (default the watermark).")
+@click.option("--reset", is_flag=True, help="Full mode: empty raw_socrata.service_requests first.")
+@click.option("--no-lake", is_flag=True, help="Load Postgres only.")
+def socrata(
+    mode: str, years: tuple[int, ...], since: str | None, reset: bool, no_lake: bool
+) -> None:
+    """Load LA 311 service requests (Socrata) into raw_socrata, merging on srnumber."""
+    from extract.pipelines import run_source
+
+    run = run_source(
+        "socrata",
+        to_lake=not no_lake,
+        options={"mode": mode, "years": list(years), "since": since, "reset": reset},
+        on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+    )
+    _print_runs([run])
+    load = run.load
+    click.echo(
+        f"{load['mode']} load: {load['inserted']:,} inserted, {load['updated']:,} updated, "
+        f"{load['rejected']:,} rejected in {load['seconds']:.1f}s; watermark {load['watermark']}"
+    )
+
+
 @main.command("lake-export")
 @click.option("--table", "tables", multiple=True, help="Only this OLTP table (repeatable).")
 @click.option(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from dlt.common.pipeline import LoadInfo
 from extract import lake as lake_mod
 from extract.postgres import connect, oltp_dsn
 from extract.settings import Settings, get_settings
-from extract.sources import census, states, yelp
+from extract.sources import census, socrata, states, yelp
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE
 
 
@@ -45,6 +45,7 @@ SOURCES: dict[str, SourceSpec] = {
         True,
         "surveyed_on",
     ),
+    "socrata": SourceSpec("socrata", socrata.DATASET, (socrata.RESOURCE,), False, "batch"),
 }
 
 
@@ -73,6 +74,7 @@ class SourceRun:
     tables: list[TableResult]
     ledger: list[dict[str, Any]]  # the `_loads` rows of this batch: received/loaded/rejected
     load_ids: list[str]
+    load: dict[str, Any] = field(default_factory=dict)  # Socrata's load metadata row
 
 
 def source_urls(settings: Settings) -> dict[str, str]:
@@ -134,7 +136,50 @@ def make_pipeline(spec: SourceSpec, settings: Settings) -> dlt.Pipeline:
     )
 
 
-def build_source(spec: SourceSpec, settings: Settings, day: date | None) -> Any:
+def socrata_options(settings: Settings, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """mode (full | update), years (full mode; default GOURMAND_SOCRATA_YEARS), since (update
+    mode; default the loaded watermark), reset (truncate before a full load)."""
+    from extract import socrata_loads
+
+    opts = dict(options or {})
+    mode = opts.get("mode", "full")
+    if mode == "update":
+        # every year tracked: the configured ones and any loaded in full before
+        years = sorted(set(settings.socrata_years) | socrata_loads.loaded_years(settings))
+    else:
+        years = [int(y) for y in opts.get("years") or settings.socrata_years]
+    since = opts.get("since") or (socrata_loads.watermark(settings) if mode == "update" else None)
+    return {"mode": mode, "years": years, "since": since, "reset": bool(opts.get("reset"))}
+
+
+def socrata_url(settings: Settings) -> str:
+    if settings.socrata_base_url:
+        return settings.socrata_base_url
+    if settings.sources_mode == "live":
+        raise ValueError("set GOURMAND_SOCRATA_BASE_URL (or use GOURMAND_SOURCES=sandbox)")
+    from extract.sandbox.process import sandbox_url
+
+    return sandbox_url(settings)
+
+
+def build_source(
+    spec: SourceSpec,
+    settings: Settings,
+    day: date | None,
+    options: Mapping[str, Any] | None = None,
+) -> Any:
+    if spec.name == "socrata":
+        from extract import socrata_loads
+
+        opts = socrata_options(settings, options)
+        return socrata.socrata_source(
+            settings,
+            socrata_url(settings),
+            mode=opts["mode"],
+            years=opts["years"],
+            since=opts["since"],
+            stored_updates=socrata_loads.stored_updates(settings),
+        )
     urls = source_urls(settings)
     if spec.name == "states":
         return states.states_source(settings, urls["states"])
@@ -155,7 +200,10 @@ def build_source(spec: SourceSpec, settings: Settings, day: date | None) -> Any:
     )
 
 
-def batch_of(spec: SourceSpec, day: date | None) -> str:
+def batch_of(spec: SourceSpec, day: date | None, options: Mapping[str, Any] | None = None) -> str:
+    if spec.name == "socrata":
+        assert options is not None, "socrata batches are named after their resolved options"
+        return socrata.batch_name(options["mode"], options["years"], options["since"])
     if spec.daily:
         assert day is not None
         return day.isoformat()
@@ -276,12 +324,21 @@ def run_source(
     settings: Settings | None = None,
     to_lake: bool = True,
     on_progress: Callable[[str], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> SourceRun:
-    """Load one batch of one source into Postgres (and the lake); return what landed."""
+    """Load one batch of one source into Postgres (and the lake); return what landed.
+
+    `options` are the Socrata source's (see `socrata_options`)."""
     settings = settings or get_settings()
     spec = SOURCES[name]
     selected = tuple(resources or spec.resources)
-    batch = batch_of(spec, day)
+    if name == "socrata":
+        options = socrata_options(settings, options)
+        if options["reset"] and options["mode"] == "full":
+            from extract import socrata_loads
+
+            socrata_loads.reset(settings)
+    batch = batch_of(spec, day, options)
     say = on_progress or (lambda _msg: None)
     started = time.perf_counter()
 
@@ -292,10 +349,16 @@ def run_source(
             # deprecated for abort_packages(), which records an aborted load; we want no trace
             warnings.simplefilter("ignore")
             pipeline.drop_pending_packages()
-    source = build_source(spec, settings, day).with_resources(*selected)
+    source = build_source(spec, settings, day, options).with_resources(*selected)
     before = _row_totals(settings, spec.dataset)
     say(f"{name} {batch}: extracting {', '.join(selected)}")
-    info = pipeline.run(source)
+    # Arrow pages go to Postgres as Parquet files (ADBC ingest), not as INSERT statements
+    if spec.name == "socrata":
+        # Arrow pages carry no _dlt_load_id unless asked: the lake export selects by it
+        dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+        info = pipeline.run(source, loader_file_format="parquet")
+    else:
+        info = pipeline.run(source)
     info.raise_on_failed_jobs()
     load_seconds = time.perf_counter() - started
     load_ids = list(info.loads_ids)
@@ -334,4 +397,19 @@ def run_source(
         )
         for table, rows in sorted(counts.items())
     ]
-    return SourceRun(name, batch, seconds, tables, ledger, load_ids)
+    run = SourceRun(name, batch, seconds, tables, ledger, load_ids)
+    if name == "socrata" and options is not None:
+        from extract import socrata_loads
+
+        main = next((t for t in tables if t.table == socrata.RESOURCE), None)
+        run.load = socrata_loads.after_load(
+            settings,
+            mode=options["mode"],
+            years=options["years"] if options["mode"] == "full" else [],
+            since=options["since"],
+            inserted=main.inserted if main else 0,
+            updated=main.updated if main else 0,
+            rejected=sum(e["rejected"] for e in ledger),
+            seconds=seconds,
+        )
+    return run

@@ -82,6 +82,10 @@ class Settings:
     lake_region: str = "us-east-1"
     sandbox_args: tuple[str, ...] = ()
     alert_webhook: str = field(repr=False, default="")  # a secret: the URL is the credential
+    socrata_base_url: str | None = None  # None in sandbox mode: the running sandbox
+    socrata_app_token: str = field(repr=False, default="")
+    socrata_datasets: tuple[tuple[int, str], ...] = ()  # (year, 4x4 id); () = LA 311's own
+    socrata_years: tuple[int, ...] = (2023, 2024)  # full-mode years by default
 
     @property
     def postgres_dir(self) -> Path:
@@ -204,7 +208,30 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_region=env.get("GOURMAND_LAKE_REGION", "us-east-1"),
         sandbox_args=tuple(sandbox_args),
         alert_webhook=secret("GOURMAND_ALERT_WEBHOOK", "alerts.webhook"),
+        socrata_base_url=env.get("GOURMAND_SOCRATA_BASE_URL")
+        or ("https://data.lacity.org" if mode == "live" else None),
+        socrata_app_token=secret("GOURMAND_SOCRATA_APP_TOKEN", "sources.socrata.app_token"),
+        socrata_datasets=_year_ids(env.get("GOURMAND_SOCRATA_DATASETS", "")),
+        socrata_years=_years(env.get("GOURMAND_SOCRATA_YEARS", "2023,2024")),
     )
+
+
+def _year_ids(raw: str) -> tuple[tuple[int, str], ...]:
+    """`2023:4a4x-mna2,2024:b7dx-7gc3` -> ((2023, "4a4x-mna2"), (2024, "b7dx-7gc3"))."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        year, _, dataset = item.partition(":")
+        if not year.isdigit() or not dataset:
+            raise ValueError(f"GOURMAND_SOCRATA_DATASETS wants year:id pairs, got {item!r}")
+        pairs.append((int(year), dataset.strip()))
+    return tuple(pairs)
+
+
+def _years(raw: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(y) for y in raw.split(",") if y.strip())
+    except ValueError as exc:
+        raise ValueError(f"GOURMAND_SOCRATA_YEARS wants years like 2023,2024, got {raw!r}") from exc
 
 
 @lru_cache(maxsize=1)

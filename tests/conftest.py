@@ -149,3 +149,14 @@ def receiver():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", received
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Assets run in-process publish their home's connection details into os.environ for dbt
+    (extract.settings.publish_for_children); without this, the next test's settings would read
+    the previous test's lake and warehouse."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -35,6 +35,27 @@ class SandboxConfig:
     bad_rating_every: int = 0
     negative_review_count_every: int = 0
     unknown_state_every: int = 0
+    # Socrata (LA 311): years served, size, later updates and row faults
+    socrata_years: str = "2023,2024"
+    socrata_rows_per_year: int = 2000
+    socrata_changed_fraction: float = 0.0
+    socrata_new_rows: int = 0
+    socrata_changed_at: str = "2025-06-01T00:00:00"
+    socrata_null_srnumber_every: int = 0
+    socrata_backwards_every: int = 0
+    socrata_app_token: str | None = None
+
+    def __post_init__(self) -> None:
+        # Fail at start-up, not on the first Socrata request.
+        years = [y.strip() for y in self.socrata_years.split(",") if y.strip()]
+        if not years or not all(y.isdigit() for y in years):
+            raise ValueError(f"socrata_years must be comma-separated years: {self.socrata_years!r}")
+        if datetime.fromisoformat(self.socrata_changed_at).tzinfo is not None:
+            raise ValueError("socrata_changed_at is a floating timestamp, without a zone")
+        if not 0.0 <= self.socrata_changed_fraction <= 1.0:
+            raise ValueError("socrata_changed_fraction must be within 0..1")
+        if min(self.socrata_rows_per_year, self.socrata_new_rows) < 0:
+            raise ValueError("socrata row counts must not be negative")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SandboxConfig:

@@ -1,4 +1,4 @@
-"""The sandbox HTTP server: Yelp, Census and the states page on 127.0.0.1, with faults."""
+"""The sandbox HTTP server: Yelp, Census, the states page and Socrata on 127.0.0.1, with faults."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from extract.sandbox import census, states, yelp
+from extract.sandbox import census, socrata, states, yelp
 from extract.sandbox.config import SandboxConfig
 from extract.sandbox.counties import County, counties
 
@@ -110,7 +110,7 @@ class SandboxServer:
             time.sleep(c.slow_seconds)
 
     def handle(self, method: str, target: str, headers: Any) -> tuple[int, Any, dict[str, str]]:
-        """Answer one request: (status, body (dict/list/str), extra headers)."""
+        """Answer one request: (status, body (dict/list/str/bytes), extra headers)."""
         parts = urlsplit(target)
         path = parts.path
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -131,6 +131,8 @@ class SandboxServer:
                 return 200, self._census(params), {}
             if path == "/abbreviations.htm":
                 return 200, states.page(), {}
+            if path.startswith(("/resource/", "/api/views/")):
+                return self._socrata(path, params, headers)
             raise _yelp_error(404, "NOT_FOUND", "Resource could not be found.")
         except _Answer as answer:
             if answer.status in (429, 500):
@@ -244,6 +246,22 @@ class SandboxServer:
         except census.CensusError as exc:
             raise _Answer(400, str(exc)) from exc
 
+    def _socrata(
+        self, path: str, params: dict[str, str], headers: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        try:
+            socrata.check_app_token(self.config, headers, params)
+            match = re.fullmatch(r"/resource/([^/.]+)\.(json|csv)", path)
+            if match:
+                body, extra = socrata.query(self.config, match[1], params, match[2])
+                return 200, body, extra
+            match = re.fullmatch(r"/api/views/([^/.]+)\.json", path)
+            if match:
+                return 200, socrata.metadata(self.config, match[1]), {}
+            raise socrata.SocrataError(404, "not_found", f"No resource at {path}")
+        except socrata.SocrataError as exc:
+            raise _Answer(exc.status, exc.body()) from exc
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -255,7 +273,11 @@ class SandboxServer:
 
             def _serve(self) -> None:
                 status, body, headers = server.handle(self.command, self.path, self.headers)
-                if isinstance(body, str):
+                if isinstance(body, bytes):  # already encoded; the type comes with the headers
+                    headers = dict(headers)
+                    payload = body
+                    ctype = headers.pop("Content-Type", "application/octet-stream")
+                elif isinstance(body, str):
                     kind = "text/html" if body.startswith("<!DOCTYPE") else "text/plain"
                     payload = body.encode()
                     ctype = f"{kind}; charset=utf-8"

@@ -51,7 +51,7 @@ def _hints(table: str, columns: dict[str, Any]) -> Any:
 
 def to_table(
     table: str,
-    rows: list[dict[str, Any]],
+    rows: Any,  # a list of dicts, or an Arrow table
     *,
     primary_key: str | list[str],
     merge_key: str | list[str] | None = None,
@@ -92,6 +92,11 @@ class BatchLedger:
     def accept(self) -> None:
         self.received += 1
         self.loaded += 1
+
+    def accept_many(self, count: int) -> None:
+        """A page of `count` good records (Arrow sources count pages, not rows)."""
+        self.received += count
+        self.loaded += count
 
     def reject(self, payload: Any, reason: str, context: str | None = None) -> None:
         self.received += 1

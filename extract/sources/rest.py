@@ -7,14 +7,18 @@ caller gets a `SourceUnavailable` that names the endpoint and the last status.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sized
+from typing import Any, TypeVar
 
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase, BearerTokenAuth
-from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
-from requests import Response
+from dlt.sources.helpers.rest_client.paginators import (
+    BasePaginator,
+    OffsetPaginator,
+    SinglePagePaginator,
+)
+from requests import Request, Response
 from requests.exceptions import HTTPError, RequestException
 
 from extract.settings import Settings
@@ -41,12 +45,14 @@ def rest_client(
     base_url: str,
     *,
     token: str | None = None,
+    headers: Mapping[str, str] | None = None,
     paginator: BasePaginator | None = None,
 ) -> RESTClient:
     """dlt's RESTClient on our retrying session, with bearer auth when a token is given."""
     auth: AuthConfigBase | None = BearerTokenAuth(token=token) if token else None
     return RESTClient(
         base_url=base_url.rstrip("/"),
+        headers=dict(headers or {}),
         auth=auth,
         paginator=paginator or SinglePagePaginator(),
         session=http_client(settings).session,
@@ -80,13 +86,19 @@ def raise_for_status(response: Response, source: str) -> None:
         raise SourceUnavailable(f"{source}: {_describe(response)}")
 
 
-def get_json(client: RESTClient, path: str, params: Mapping[str, Any], source: str) -> Any:
+def get_response(client: RESTClient, path: str, params: Mapping[str, Any], source: str) -> Response:
     """One GET that must succeed; retries are the session's."""
     try:
         response = client.get(path, params=dict(params))
     except RequestException as exc:
         raise SourceUnavailable(f"{source}: GET {path} failed: {exc}") from exc
     raise_for_status(response, source)
+    return response
+
+
+def get_json(client: RESTClient, path: str, params: Mapping[str, Any], source: str) -> Any:
+    """One GET that must succeed, answered with JSON."""
+    response = get_response(client, path, params, source)
     try:
         return response.json()
     except ValueError as exc:
@@ -120,3 +132,42 @@ def paginate_json(
         raise SourceUnavailable(f"{source}: {_describe(exc.response)}") from exc
     except RequestException as exc:
         raise SourceUnavailable(f"{source}: GET {path} failed: {exc}") from exc
+
+
+class OffsetUntilShortPage(OffsetPaginator):
+    """limit/offset paging for APIs that give no total (Socrata): a page shorter than the
+    limit is the last, which saves the empty page a plain OffsetPaginator would ask for."""
+
+    def __init__(self, limit: int, offset_param: str = "offset", limit_param: str = "limit"):
+        super().__init__(
+            limit=limit, offset_param=offset_param, limit_param=limit_param, total_path=None
+        )
+
+    def _stop_after_this_page(self, data: Any = None) -> bool:
+        return not data or len(data) < self.limit
+
+
+T = TypeVar("T", bound=Sized)
+
+
+def paginate_raw(
+    client: RESTClient,
+    path: str,
+    params: Mapping[str, Any],
+    source: str,
+    paginator: BasePaginator,
+    parse: Callable[[Response], T],
+) -> Iterator[T]:
+    """Pages that are not JSON (CSV, say): each answer goes through `parse`, and what it
+    returns (anything with a length: rows, an Arrow table) drives the paginator. Same
+    retrying session and errors as `paginate_json`."""
+    request = Request("GET", path, params=dict(params))
+    paginator.init_request(request)
+    while True:
+        response = get_response(client, path, request.params, source)
+        page = parse(response)
+        yield page
+        paginator.update_state(response, page)  # type: ignore[arg-type]
+        if not paginator.has_next_page:
+            return
+        paginator.update_request(request)

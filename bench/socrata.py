@@ -1,0 +1,244 @@
+"""LA 311 at scale against the physical limit, measured in one run on the same rows.
+
+N rows (default 1,000,000; `make bench N=5000000`) of one sandbox year are served over loopback:
+
+- download: every CSV page of the year fetched as the source fetches them (into one local CSV);
+- the limit: Postgres `COPY` of that CSV into a plain table; DuckDB `read_parquet` CTAS of the
+  same rows written as Parquet;
+- our full load (`run_source("socrata")`, in a child process so its peak RSS is its own):
+  end to end, and its load stage (end to end minus the download measured above);
+- an update run with 1% of the requests changed (same seed, `socrata_changed_fraction`).
+
+Targets: load stage >= 0.5 x COPY rows/s, end to end >= 0.25 x, update <= 10% of the full
+load's wall time at 1M (<= 5% at 5M), peak RSS <= 1.5 GiB at 5M. Prints a table and writes
+`bench/results/latest.json`; exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).with_name("results")
+YEAR = 2024
+TARGETS = {"load_vs_copy": 0.5, "e2e_vs_copy": 0.25, "peak_rss_gib": 1.5}
+
+
+def _settings(home: Path, url: str) -> Any:
+    from extract.settings import load_settings
+
+    return load_settings(
+        {
+            "GOURMAND_HOME": str(home),
+            "GOURMAND_SOCRATA_BASE_URL": url,
+            "GOURMAND_SOCRATA_YEARS": str(YEAR),
+            "GOURMAND_YELP_BASE_URL": url + "/v3",
+            "GOURMAND_CENSUS_BASE_URL": url + "/data",
+            "GOURMAND_STATES_URL": url + "/abbreviations.htm",
+            "PATH": os.environ["PATH"],
+        }
+    )
+
+
+def _child_load(home: str, url: str, options: dict[str, Any], out: Any) -> None:
+    """One load in its own process: (wall seconds, load metadata)."""
+    from extract.pipelines import run_source
+
+    started = time.perf_counter()
+    run = run_source("socrata", settings=_settings(Path(home), url), options=options, to_lake=False)
+    out.send((time.perf_counter() - started, run.load))
+
+
+def _in_child(home: Path, url: str, options: dict[str, Any]) -> tuple[float, dict[str, Any], float]:
+    """(seconds, load, peak RSS GiB of the child)."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_child_load, args=(str(home), url, options, child))
+    proc.start()
+    child.close()  # so that a child that dies makes recv() raise instead of waiting forever
+    try:
+        seconds, load = parent.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"the load failed in its process (exit {proc.exitcode})") from None
+    proc.join()
+    # ru_maxrss of the largest child waited for so far (KiB on Linux): children run in
+    # ascending size order here, so this is this child's peak
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    return seconds, load, peak
+
+
+class _CsvPage:
+    """A page's header and body, sized by its rows (what the paginator counts)."""
+
+    def __init__(self, content: bytes) -> None:
+        header, _, body = content.partition(b"\n")
+        self.header, self.body = header, body if body.endswith(b"\n") or not body else body + b"\n"
+        self.rows = self.body.count(b"\n")
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def _download(url: str, csv_path: Path) -> tuple[float, int]:
+    """Every CSV page of the year, as the source pages it, appended into one file."""
+    from extract.settings import load_settings
+    from extract.sources.la311 import LA311_DATASETS
+    from extract.sources.rest import OffsetUntilShortPage, paginate_raw, rest_client
+    from extract.sources.socrata import PAGE_ROWS
+
+    client = rest_client(load_settings({"PATH": os.environ["PATH"]}), url)
+    rows = 0
+    started = time.perf_counter()
+    with csv_path.open("wb") as out:
+        pages = paginate_raw(
+            client,
+            f"/resource/{LA311_DATASETS[YEAR]}.csv",
+            {"$order": ":id"},
+            "bench",
+            OffsetUntilShortPage(PAGE_ROWS, offset_param="$offset", limit_param="$limit"),
+            lambda r: _CsvPage(r.content),
+        )
+        for page in pages:
+            if rows == 0:
+                out.write(page.header + b"\n")
+            out.write(page.body)
+            rows += page.rows
+    return time.perf_counter() - started, rows
+
+
+def _copy(settings: Any, csv_path: Path) -> float:
+    from extract.postgres import connect
+    from extract.sources.socrata import COLUMNS
+
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS public.bench_copy")
+        cur.execute(
+            "CREATE TABLE public.bench_copy (" + ", ".join(f"{c} text" for c in COLUMNS) + ")"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with csv_path.open("rb") as fh:
+            header = fh.readline().decode().strip()
+            cur.copy_expert(f"COPY public.bench_copy ({header}) FROM STDIN WITH (FORMAT csv)", fh)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        cur.execute("DROP TABLE public.bench_copy")
+    conn.commit()
+    conn.close()
+    return seconds
+
+
+def _read_parquet(csv_path: Path, work: Path) -> float:
+    import duckdb
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = pacsv.read_csv(csv_path)
+    parquet = work / "rows.parquet"
+    pq.write_table(table, parquet)
+    del table
+    con = duckdb.connect(str(work / "bench.duckdb"))
+    started = time.perf_counter()
+    con.execute(f"create table t as select * from read_parquet('{parquet}')")
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("N") or 1_000_000))
+    args = parser.parse_args()
+    n = args.rows
+
+    from extract.postgres import stop_embedded
+    from extract.sandbox import SandboxConfig, SandboxServer
+
+    work = Path(tempfile.mkdtemp(prefix="gourmand-bench-socrata-"))
+    home = work / "home"
+    figures: dict[str, Any] = {"rows": n}
+    base = SandboxServer(SandboxConfig(socrata_years=str(YEAR), socrata_rows_per_year=n)).start()
+    settings = _settings(home, base.url)
+    try:
+        started = time.perf_counter()
+        base.handle("GET", "/resource/x.json?$limit=1", {})  # warm: generate the year
+        figures["generate_s"] = time.perf_counter() - started
+        csv_path = work / "rows.csv"
+        figures["download_s"], downloaded = _download(base.url, csv_path)
+        assert downloaded == n, f"downloaded {downloaded} of {n} rows"
+        figures["copy_s"] = _copy(settings, csv_path)
+        figures["read_parquet_s"] = _read_parquet(csv_path, work)
+        full_s, full, peak = _in_child(home, base.url, {"mode": "full", "years": [YEAR]})
+        figures.update(full_s=full_s, full_inserted=full["inserted"], peak_rss_gib=peak)
+    finally:
+        base.stop()
+    changed = SandboxServer(
+        SandboxConfig(
+            socrata_years=str(YEAR), socrata_rows_per_year=n, socrata_changed_fraction=0.01
+        )
+    ).start()
+    try:
+        update_s, update, _ = _in_child(home, changed.url, {"mode": "update"})
+    finally:
+        changed.stop()
+        stop_embedded(settings)
+    figures.update(update_s=update_s, update_updated=update["updated"])
+
+    copy_rps = n / figures["copy_s"]
+    load_s = max(full_s - figures["download_s"], 1e-9)
+    figures.update(
+        copy_rows_per_s=copy_rps,
+        read_parquet_rows_per_s=n / figures["read_parquet_s"],
+        download_rows_per_s=n / figures["download_s"],
+        load_rows_per_s=n / load_s,
+        e2e_rows_per_s=n / full_s,
+        load_vs_copy=(n / load_s) / copy_rps,
+        e2e_vs_copy=(n / full_s) / copy_rps,
+        update_vs_full=update_s / full_s,
+    )
+    update_target = 0.05 if n >= 5_000_000 else 0.10
+    checks = {
+        "load_vs_copy": figures["load_vs_copy"] >= TARGETS["load_vs_copy"],
+        "e2e_vs_copy": figures["e2e_vs_copy"] >= TARGETS["e2e_vs_copy"],
+        "update_vs_full": figures["update_vs_full"] <= update_target,
+        "peak_rss_gib": n < 5_000_000 or figures["peak_rss_gib"] <= TARGETS["peak_rss_gib"],
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2))
+    (RESULTS / f"socrata-{n}.json").write_text(json.dumps(figures, indent=2))
+    print(f"LA 311, {n:,} rows of one sandbox year (results in bench/results/latest.json)")
+    rows = [
+        ("sandbox generation", figures["generate_s"], None, ""),
+        ("download (CSV pages over loopback)", figures["download_s"],
+         figures["download_rows_per_s"], ""),
+        ("limit: Postgres COPY of the CSV", figures["copy_s"], copy_rps, "1.00 (the limit)"),
+        ("limit: DuckDB read_parquet CTAS", figures["read_parquet_s"],
+         figures["read_parquet_rows_per_s"], ""),
+        ("our full load, end to end", full_s, figures["e2e_rows_per_s"],
+         f"{figures['e2e_vs_copy']:.2f} x COPY (target >= 0.25)"),
+        ("our full load, load stage", load_s, figures["load_rows_per_s"],
+         f"{figures['load_vs_copy']:.2f} x COPY (target >= 0.5)"),
+        ("update run, 1% changed", update_s, None,
+         f"{figures['update_vs_full']:.3f} x full (target <= {update_target})"),
+    ]  # fmt: skip
+    for name, seconds, rps, ratio in rows:
+        rate = f"{rps:>12,.0f} rows/s" if rps else " " * 19
+        print(f"  {name:<38} {seconds:8.2f} s {rate}  {ratio}")
+    print(f"  peak RSS of the full load: {figures['peak_rss_gib']:.2f} GiB (target <= 1.5 at 5M)")
+    missed = [name for name, ok in checks.items() if not ok]
+    print("all targets met" if not missed else f"MISSED: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
