@@ -56,6 +56,7 @@ def to_table(
     primary_key: str | list[str],
     merge_key: str | list[str] | None = None,
     columns: dict[str, Any] | None = None,
+    append: bool = False,
 ) -> Any:
     """Dispatch data rows to `table` with that table's own keys.
 
@@ -63,9 +64,11 @@ def to_table(
     disposition): dlt starts every table variant from the resource's hints, so a primary key
     declared on the resource would be demanded of the accounting tables too.
     """
+    # append: the caller knows the table is empty (a first bulk load), nothing to replace
+    disposition: Any = "append" if append else {"disposition": "merge", "strategy": "delete-insert"}
     hints = dlt.mark.make_hints(
         table_name=table,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=disposition,
         primary_key=primary_key,
         merge_key=merge_key,  # type: ignore[arg-type]
         columns=columns or {},

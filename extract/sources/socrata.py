@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import dlt
@@ -30,6 +32,8 @@ from extract.sources.rest import OffsetUntilShortPage, paginate_raw, rest_client
 DATASET = "raw_socrata"
 RESOURCE = "service_requests"
 PAGE_ROWS = 50_000  # SODA 2.0's maximum $limit
+FILE_ROWS = 250_000  # rows per load file
+LOAD_WORKERS = 3  # load files in flight: memory ~ FILE_ROWS x LOAD_WORKERS
 
 
 TIMESTAMPS = ("createddate", "updateddate", "servicedate", "closeddate")
@@ -54,6 +58,15 @@ def _column_type(name: str) -> pa.DataType:
 
 
 SCHEMA = pa.schema([(name, _column_type(name)) for name in COLUMNS])
+
+
+@dataclass
+class LoadStats:
+    """What the source saw, for the load metadata without scanning the table afterwards:
+    `existing` rows replaced a loaded version (updates), `newest` is the newest updateddate."""
+
+    existing: int = 0
+    newest: datetime | None = None
 
 
 def batch_name(mode: str, years: Sequence[int], since: str | None) -> str:
@@ -124,8 +137,14 @@ def socrata_source(
     years: Sequence[int] = (),
     since: str | None = None,
     stored_updates: Callable[[list[str]], dict[str, Any]] | None = None,
+    stats: LoadStats | None = None,
+    into_empty: bool = False,
 ) -> Any:
     """Full mode: the chosen `years`; update mode: `updateddate > since` in each of `years`.
+
+    `into_empty`: the table holds nothing yet, so rows are appended (one COPY) instead of
+    merged through a staging table; duplicates inside such a load are removed afterwards
+    (socrata_loads.after_load).
 
     `stored_updates(srnumbers)` returns the loaded `updateddate` of those requests, so an
     older copy of a request is rejected instead of overwriting the newer one."""
@@ -140,6 +159,7 @@ def socrata_source(
         raise ValueError(f"no Socrata dataset id for {unknown}: set GOURMAND_SOCRATA_DATASETS")
     batch = batch_name(mode, wanted, since)
     headers = {"X-App-Token": settings.socrata_app_token} if settings.socrata_app_token else {}
+    stats = stats if stats is not None else LoadStats()
 
     # bare hints: the key goes on the data table only, not on _rejects/_loads (accounting.py)
     @dlt.resource(
@@ -161,9 +181,9 @@ def socrata_source(
                 parse_page,
             )
             for page in pages:
-                good = _accounted(page, ledger, stored_updates, f"dataset={ids[year]}")
+                good = _accounted(page, ledger, stored_updates, stats, f"dataset={ids[year]}")
                 if good.num_rows:
-                    yield to_table(RESOURCE, good, primary_key="srnumber")
+                    yield to_table(RESOURCE, good, primary_key="srnumber", append=into_empty)
         yield from ledger.summary_items()
 
     return _as_source(service_requests())
@@ -179,10 +199,12 @@ def _accounted(
     page: pa.Table,
     ledger: BatchLedger,
     stored_updates: Callable[[list[str]], dict[str, Any]] | None,
+    stats: LoadStats,
     context: str,
 ) -> pa.Table:
     """The page's loadable rows; the others are rejected with their reason."""
     table, reasons = typed(page)
+    stored: dict[str, Any] = {}
     if stored_updates is not None:
         ids = [s for s in table.column("srnumber").to_pylist() if s is not None]
         stored = stored_updates(ids)
@@ -201,4 +223,10 @@ def _accounted(
         ledger.reject({k: v for k, v in row.items() if v is not None}, reason, context)
     good = table.filter(pc.invert(bad))
     ledger.accept_many(good.num_rows)
+    if stored:
+        known = pc.is_in(good.column("srnumber"), pa.array(list(stored), pa.string()))
+        stats.existing += int(pc.sum(known).as_py() or 0)
+    newest = pc.max(good.column("updateddate")).as_py() if good.num_rows else None
+    if newest is not None and (stats.newest is None or newest > stats.newest):
+        stats.newest = newest
     return good

@@ -55,3 +55,37 @@ def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeyp
     assert businesses["rejected"].value > 0
     assert set(businesses["tables"].value) == {"businesses"}
     assert meta["raw_yelp/businesses__categories"]["rows"].value > 0
+
+
+def test_socrata_years_as_one_run_then_the_update_job(sandbox_settings, as_process_settings):
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+
+    settings, server = sandbox_settings(socrata_rows_per_year=500)
+    as_process_settings(settings, server, GOURMAND_SOCRATA_BASE_URL=server.url)
+    with DagsterInstance.ephemeral() as instance:
+        full = defs.resolve_job_def("socrata_full").execute_in_process(
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": "2023",
+                "dagster/asset_partition_range_end": "2024",
+            },
+        )
+        update = defs.resolve_job_def("socrata_update").execute_in_process(
+            instance=instance, partition_key="2024"
+        )
+    [full_meta] = [
+        e.event_specific_data.materialization.metadata
+        for e in full.get_asset_materialization_events()
+        if e.event_specific_data.materialization.partition == "2023"
+    ]
+    assert full_meta["mode"].value == "full" and full_meta["years"].value == "2023,2024"
+    assert full_meta["inserted"].value == 1000 and full_meta["updated"].value == 0
+    assert full_meta["rows_per_second"].value > 0
+    [update_event] = update.get_asset_materialization_events()
+    meta = update_event.event_specific_data.materialization.metadata
+    assert meta["mode"].value == "update" and meta["since"].value == full_meta["watermark"].value
+    assert meta["inserted"].value == 0 and meta["updated"].value == 0  # nothing changed
+    schedule = defs.resolve_schedule_def("socrata_update_daily")
+    assert schedule.job_name == "socrata_update"

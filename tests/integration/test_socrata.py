@@ -104,3 +104,52 @@ def test_rows_without_srnumber_or_going_backwards_are_rejected(make_settings):
     assert ledger["received"] == 3000 == ledger["loaded"] + ledger["rejected"]
     loaded = pg_rows(settings, "select count(*) from raw_socrata.service_requests")[0][0]
     assert loaded == ledger["loaded"]
+
+
+def test_a_first_bulk_load_keeps_one_row_per_srnumber(make_settings):
+    """Into an empty table the rows are appended, not merged: a request that two years both
+    list (a real dataset can) must still end up once, in its newest version."""
+    from extract.pipelines import run_source
+
+    server = _server()
+    try:
+        settings = make_settings(
+            GOURMAND_SOCRATA_BASE_URL=server.url,
+            # both years point at the same dataset: every request arrives twice in one load
+            GOURMAND_SOCRATA_DATASETS="2023:4a4x-mna2,2024:4a4x-mna2",
+        )
+        run = run_source(
+            "socrata", settings=settings, options={"mode": "full", "years": [2023, 2024]}
+        )
+    finally:
+        server.stop()
+    [(rows, distinct)] = pg_rows(
+        settings, "select count(*), count(distinct srnumber) from raw_socrata.service_requests"
+    )
+    assert rows == distinct == 3000
+    assert run.load["inserted"] == 3000
+
+
+def test_reset_reloads_a_year_whole(make_settings):
+    from extract.pipelines import run_source
+
+    server = _server()
+    try:
+        settings = make_settings(GOURMAND_SOCRATA_BASE_URL=server.url)
+        options = {"mode": "full", "years": [2023]}
+        first = run_source("socrata", settings=settings, options=options)
+        again = run_source("socrata", settings=settings, options=options)
+        reset = run_source("socrata", settings=settings, options={**options, "reset": True})
+    finally:
+        server.stop()
+    # the same year again replaces every request; after a reset it is all new again
+    assert (first.load["inserted"], first.load["updated"]) == (3000, 0)
+    assert (again.load["inserted"], again.load["updated"]) == (0, 3000)
+    assert (reset.load["inserted"], reset.load["updated"]) == (3000, 0)
+    assert pg_rows(settings, "select count(*) from raw_socrata.service_requests") == [(3000,)]
+    # the key's unique index is back after the bulk load
+    assert pg_rows(
+        settings,
+        "select count(*) from pg_indexes where schemaname = 'raw_socrata' "
+        "and indexname = 'service_requests_srnumber'",
+    ) == [(1,)]
