@@ -147,8 +147,7 @@ def after_load(
             # the key's index: page lookups of stored versions and the merge's DELETE go
             # through it, so an update costs what it changes, not what the table holds
             cur.execute(
-                f"CREATE UNIQUE INDEX IF NOT EXISTS service_requests_srnumber ON {TABLE} "
-                "(srnumber)"
+                f"CREATE UNIQUE INDEX IF NOT EXISTS service_requests_srnumber ON {TABLE} (srnumber)"
             )
             cur.execute(f"ANALYZE {TABLE}")
             # the planner's row estimate, fresh after ANALYZE: no count(*) over millions
