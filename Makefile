@@ -1,5 +1,7 @@
 # The README's commands. Everything runs from .venv, created and filled on first use.
 PYTHON ?= python3
+# rows of the LA 311 benchmark: make bench N=5000000
+N ?= 1000000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -37,6 +39,7 @@ quality-report: setup
 bench: setup
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.builds
+	$(BIN)/python -m bench.socrata --rows $(N)
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop
