@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, to_table
 from extract.sources.la311 import LA311_DATASETS
-from extract.sources.rest import OffsetUntilShortPage, paginate_raw, rest_client
+from extract.sources.rest import OffsetUntilShortPage, paginate_raw, prefetched, rest_client
 
 DATASET = "raw_socrata"
 RESOURCE = "service_requests"
@@ -172,14 +172,14 @@ def socrata_source(
             params: dict[str, Any] = {"$order": ":id"}
             if since:
                 params["$where"] = f"updateddate > '{since}'"
-            pages = paginate_raw(
+            pages = prefetched(paginate_raw(
                 client,
                 f"/resource/{ids[year]}.csv",
                 params,
                 "socrata",
                 OffsetUntilShortPage(PAGE_ROWS, offset_param="$offset", limit_param="$limit"),
                 parse_page,
-            )
+            ))  # fmt: skip
             for page in pages:
                 good = _accounted(page, ledger, stored_updates, stats, f"dataset={ids[year]}")
                 if good.num_rows:
