@@ -54,7 +54,9 @@ def _child_load(home: str, url: str, options: dict[str, Any], out: Any) -> None:
 
     started = time.perf_counter()
     run = run_source("socrata", settings=_settings(Path(home), url), options=options, to_lake=False)
-    out.send((time.perf_counter() - started, run.load))
+    # this process's own peak (KiB on Linux), measured where it happened
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    out.send((time.perf_counter() - started, run.load, peak))
 
 
 def _in_child(home: Path, url: str, options: dict[str, Any]) -> tuple[float, dict[str, Any], float]:
@@ -65,14 +67,11 @@ def _in_child(home: Path, url: str, options: dict[str, Any]) -> tuple[float, dic
     proc.start()
     child.close()  # so that a child that dies makes recv() raise instead of waiting forever
     try:
-        seconds, load = parent.recv()
+        seconds, load, peak = parent.recv()
     except EOFError:
         proc.join()
         raise RuntimeError(f"the load failed in its process (exit {proc.exitcode})") from None
     proc.join()
-    # ru_maxrss of the largest child waited for so far (KiB on Linux): children run in
-    # ascending size order here, so this is this child's peak
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
     return seconds, load, peak
 
 

@@ -369,6 +369,7 @@ def run_source(
         # (the ADBC loader reads a whole file into memory)
         dlt.config["data_writer.file_max_items"] = socrata.FILE_ROWS
         dlt.config["load.workers"] = socrata.LOAD_WORKERS
+        dlt.config["data_writer.buffer_max_items"] = 1  # an Arrow page is one item: write it
         info = pipeline.run(source, loader_file_format="parquet")
     else:
         info = pipeline.run(source)
