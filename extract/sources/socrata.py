@@ -58,6 +58,9 @@ def _column_type(name: str) -> pa.DataType:
 
 
 SCHEMA = pa.schema([(name, _column_type(name)) for name in COLUMNS])
+# what is loaded: the key is never null (dlt's schema says so for a primary key; an Arrow
+# field that says otherwise makes dlt warn on every page)
+LOADED = pa.schema([pa.field(f.name, f.type, nullable=f.name != "srnumber") for f in SCHEMA])
 
 
 @dataclass
@@ -221,7 +224,7 @@ def _accounted(
     rejected = page.filter(bad)
     for row, reason in zip(rejected.to_pylist(), reasons.filter(bad).to_pylist(), strict=True):
         ledger.reject({k: v for k, v in row.items() if v is not None}, reason, context)
-    good = table.filter(pc.invert(bad))
+    good = table.filter(pc.invert(bad)).cast(LOADED)
     ledger.accept_many(good.num_rows)
     if stored:
         known = pc.is_in(good.column("srnumber"), pa.array(list(stored), pa.string()))
