@@ -54,9 +54,16 @@ def _child_load(home: str, url: str, options: dict[str, Any], out: Any) -> None:
 
     started = time.perf_counter()
     run = run_source("socrata", settings=_settings(Path(home), url), options=options, to_lake=False)
-    # this process's own peak (KiB on Linux), measured where it happened
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    out.send((time.perf_counter() - started, run.load, peak))
+    out.send((time.perf_counter() - started, run.load, _peak_rss_gib()))
+
+
+def _peak_rss_gib() -> float:
+    """This process's peak RSS. Not getrusage's ru_maxrss: Linux carries it over exec, so a
+    spawned child would report the parent's RSS at fork time; VmHWM belongs to this image."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # not Linux
 
 
 def _in_child(home: Path, url: str, options: dict[str, Any]) -> tuple[float, dict[str, Any], float]:
