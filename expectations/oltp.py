@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable
 
 from expectations.db import pg_frame
 from expectations.runner import Outcome, expect, validate
 from extract.settings import Settings
 
 MAX_YEARLY_CHANGE = 0.10  # a county growing or shrinking >10% in a year is a data error
-
-
-def oltp_checks(settings: Settings, names: Collection[str]) -> list[Outcome]:
-    """The named OLTP checks."""
-    outcomes = []
-    if "open_businesses_held_latest_day" in names:
-        outcomes.append(_open_businesses_held(settings))
-    if "population_change_plausible" in names:
-        outcomes.append(_population_change(settings))
-    return outcomes
 
 
 def _open_businesses_held(settings: Settings) -> Outcome:
@@ -68,3 +58,10 @@ def _population_change(settings: Settings) -> Outcome:
         ],
         ("county_name", "estimation_year"),
     )
+
+
+# check name -> the function that runs it; suites.run_checks runs the asset's ones
+CHECKS: dict[str, Callable[[Settings], Outcome]] = {
+    "open_businesses_held_latest_day": _open_businesses_held,
+    "population_change_plausible": _population_change,
+}

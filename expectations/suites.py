@@ -33,10 +33,9 @@ def run_checks(settings: Settings, asset: tuple[str, ...], days: Sequence[date])
         outcomes += raw.business_checks(settings, days)
     if asset == ("raw_census", "county_population"):
         outcomes += raw.census_checks(settings)
-    if "oltp" in layers:
-        outcomes += oltp.oltp_checks(settings, names)
-    if "warehouse" in layers:
-        outcomes += warehouse.warehouse_checks(settings, names)
+    for layer in (oltp, warehouse):
+        # each reads only the tables its check guards, so only the asset's checks run
+        outcomes += [check(settings) for name, check in layer.CHECKS.items() if name in names]
     if "reconciliation" in layers:
         outcomes += reconcile.reconciliation_checks(settings, names)
     return [o for o in outcomes if o.check in names]  # raw computes its six together

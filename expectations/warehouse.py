@@ -4,23 +4,11 @@ bounded whatever the fact's size."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable
 
 from expectations.db import pg_value, warehouse_frame
 from expectations.runner import Outcome, expect, validate
 from extract.settings import Settings
-
-
-def warehouse_checks(settings: Settings, names: Collection[str]) -> list[Outcome]:
-    """The named warehouse checks (each reads only the tables it guards)."""
-    outcomes = []
-    if "fact_rows_every_day" in names:
-        outcomes.append(_fact_rows_every_day(settings))
-    if "scd2_no_gaps_or_overlaps" in names:
-        outcomes.append(_scd2_no_gaps_or_overlaps(settings))
-    if "fact_fresh" in names:
-        outcomes.append(_fact_fresh(settings))
-    return outcomes
 
 
 def _fact_rows_every_day(settings: Settings) -> Outcome:
@@ -84,3 +72,11 @@ def _fact_fresh(settings: Settings) -> Outcome:
         ("newest",),
         expected=f"the newest fact day is the newest survey day in raw_yelp ({newest_raw})",
     )
+
+
+# check name -> the function that runs it; suites.run_checks runs the asset's ones
+CHECKS: dict[str, Callable[[Settings], Outcome]] = {
+    "fact_rows_every_day": _fact_rows_every_day,
+    "scd2_no_gaps_or_overlaps": _scd2_no_gaps_or_overlaps,
+    "fact_fresh": _fact_fresh,
+}
