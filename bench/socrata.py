@@ -21,6 +21,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -166,11 +167,18 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=int(os.environ.get("N") or 1_000_000))
     args = parser.parse_args()
     n = args.rows
+    # The run writes several GiB (CSV, Parquet, Postgres data at 5M rows): always removed.
+    work = Path(tempfile.mkdtemp(prefix="gourmand-bench-socrata-"))
+    try:
+        return _run(n, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def _run(n: int, work: Path) -> int:
     from extract.postgres import stop_embedded
     from extract.sandbox import SandboxConfig, SandboxServer
 
-    work = Path(tempfile.mkdtemp(prefix="gourmand-bench-socrata-"))
     home = work / "home"
     figures: dict[str, Any] = {"rows": n}
     base = SandboxServer(SandboxConfig(socrata_years=str(YEAR), socrata_rows_per_year=n)).start()
