@@ -23,6 +23,7 @@ class Check:
 
 
 _BUSINESSES = ("raw_yelp", "businesses")
+_REQUESTS = ("raw_socrata", "service_requests")
 
 CHECKS: tuple[Check, ...] = (
     # raw: incoming values, per survey day of the run
@@ -40,6 +41,10 @@ CHECKS: tuple[Check, ...] = (
           "state is a postal code of the scraped states table"),
     Check("population_positive", "raw", ("raw_census", "county_population"), HALT,
           "pop > 0"),
+    Check("service_request_keys_unique", "raw", _REQUESTS, HALT,
+          "srnumber is not null and unique (the merge key)"),
+    Check("service_request_closed_after_created", "raw", _REQUESTS, WARN,
+          "closeddate is not before createddate (or null)"),
     # oltp: relational invariants dbt's generic tests do not express
     Check("open_businesses_held_latest_day", "oltp", ("oltp", "business_holding"), HALT,
           "every open business (valid_to is null) has a holding on the latest survey day"),
@@ -52,6 +57,8 @@ CHECKS: tuple[Check, ...] = (
           "each business's versions tile time: each valid_from is the previous valid_to"),
     Check("fact_fresh", "warehouse", ("dwh", "fct_business_holding"), WARN,
           "the newest fact day is the newest survey day in raw_yelp"),
+    Check("service_request_fresh", "warehouse", ("dwh", "fct_service_request"), WARN,
+          "the newest updated_at in the fact is the newest updateddate in raw_socrata"),
     # reconciliation raw -> oltp -> lake -> warehouse (expectations/reconcile.py has the rules)
     Check("reconcile_business_holding", "reconciliation", ("dwh", "fct_business_holding"), HALT,
           "business-days: raw = oltp = lake = warehouse, counts and key checksums"),
@@ -59,6 +66,8 @@ CHECKS: tuple[Check, ...] = (
           "reviews: raw = oltp = lake = current warehouse versions, counts and key checksums"),
     Check("reconcile_county_growth", "reconciliation", ("dwh", "fct_county_growth"), WARN,
           "county-years: raw county rows of the yearly estimates = oltp = lake = warehouse"),
+    Check("reconcile_service_request", "reconciliation", ("dwh", "fct_service_request"), HALT,
+          "LA 311 requests: raw = oltp = lake = warehouse, counts and srnumber checksums"),
 )  # fmt: skip
 
 BY_NAME = {c.name: c for c in CHECKS}

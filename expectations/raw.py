@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from expectations.catalog import BY_NAME
 from expectations.db import pg_frame, pg_value
 from expectations.runner import Outcome, expect, merge, validate
 from extract.settings import Settings
@@ -80,3 +81,45 @@ def census_checks(settings: Settings) -> list[Outcome]:
             key,
         )
     ]
+
+
+REQUESTS = "raw_socrata.service_requests"
+
+
+def service_request_checks(settings: Settings) -> list[Outcome]:
+    """The 311 raw checks. At 311 volume (millions of rows) Postgres finds the candidate rows
+    and GX judges and reports those, so no check pulls the whole table into memory."""
+    if pg_value(settings, "SELECT to_regclass(%s)", (REQUESTS,)) is None:
+        return [
+            Outcome(name, True, "no 311 load yet", BY_NAME[name].description)
+            for name in ("service_request_keys_unique", "service_request_closed_after_created")
+        ]
+    total = int(pg_value(settings, f"SELECT count(*) FROM {REQUESTS}"))
+    duplicated = pg_frame(
+        settings,
+        f"SELECT srnumber, count(*) AS copies FROM {REQUESTS} "
+        "GROUP BY srnumber HAVING count(*) > 1 OR srnumber IS NULL",
+    )
+    backwards = pg_frame(
+        settings,
+        f"SELECT srnumber, createddate::text, closeddate::text, false AS closed_after_created "
+        f"FROM {REQUESTS} WHERE closeddate < createddate",
+    )
+    outcomes = [
+        validate("service_request_keys_unique", duplicated,
+                 [expect("ExpectColumnValuesToNotBeNull", column="srnumber"),
+                  expect("ExpectColumnValuesToBeBetween", column="copies", max_value=1)],
+                 ("srnumber",)),
+        validate("service_request_closed_after_created", backwards,
+                 [expect("ExpectColumnValuesToBeInSet", column="closed_after_created",
+                         value_set=[True])],
+                 ("srnumber",)),
+    ]  # fmt: skip
+    for outcome in outcomes:
+        outcome.rows = total
+        outcome.observed = (
+            f"{total} rows, all as expected"
+            if outcome.passed
+            else f"of {total} rows, Postgres found candidates; {outcome.observed}"
+        )
+    return outcomes

@@ -33,6 +33,8 @@ def run_checks(settings: Settings, asset: tuple[str, ...], days: Sequence[date])
         outcomes += raw.business_checks(settings, days)
     if asset == ("raw_census", "county_population"):
         outcomes += raw.census_checks(settings)
+    if asset == ("raw_socrata", "service_requests"):
+        outcomes += raw.service_request_checks(settings)
     for layer in (oltp, warehouse):
         # each reads only the tables its check guards, so only the asset's checks run
         outcomes += [check(settings) for name, check in layer.CHECKS.items() if name in names]

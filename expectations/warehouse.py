@@ -74,9 +74,43 @@ def _fact_fresh(settings: Settings) -> Outcome:
     )
 
 
+def _service_request_fresh(settings: Settings) -> Outcome:
+    newest_fact = warehouse_frame(
+        settings,
+        "select cast(max(updated_at) as varchar) as newest from dwh.fct_service_request",
+    )
+    newest_raw = None
+    if pg_value(settings, "SELECT to_regclass('raw_socrata.service_requests')") is not None:
+        newest_raw = pg_value(
+            settings, "SELECT max(updateddate)::text FROM raw_socrata.service_requests"
+        )
+    # both as UTC text from different engines: compare the instants, not the spellings
+    newest_fact["newest"] = newest_fact["newest"].map(_instant)
+    return validate(
+        "service_request_fresh",
+        newest_fact,
+        [expect("ExpectColumnValuesToBeInSet", column="newest",
+                value_set=[_instant(newest_raw)])],
+        ("newest",),
+        expected="the newest updated_at in the fact is the newest updateddate in raw_socrata "
+        f"({newest_raw})",
+    )  # fmt: skip
+
+
+def _instant(text: str | None) -> str | None:
+    """A timestamp's text as ISO UTC, whichever engine wrote it."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(str(text))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
 # check name -> the function that runs it; suites.run_checks runs the asset's ones
 CHECKS: dict[str, Callable[[Settings], Outcome]] = {
     "fact_rows_every_day": _fact_rows_every_day,
     "scd2_no_gaps_or_overlaps": _scd2_no_gaps_or_overlaps,
     "fact_fresh": _fact_fresh,
+    "service_request_fresh": _service_request_fresh,
 }

@@ -6,9 +6,10 @@ parsed straight into Arrow, so a million rows never become Python dicts; dlt mer
 `raw_socrata.service_requests` on `srnumber`. Paging and retries are the shared ones
 (extract/sources/rest.py).
 
-Rows that cannot be loaded go to `_rejects` with the reason, never dropped: no `srnumber`, a
-timestamp that does not parse, an `updateddate` before the request's `createddate`, or an
-`updateddate` older than the version already loaded (an older copy must not overwrite a newer).
+Rows that cannot be loaded go to `_rejects` with the reason, never dropped: no `srnumber`, no
+`createddate` or `updateddate`, a timestamp that does not parse, an `updateddate` before the
+request's `createddate`, or an `updateddate` older than the version already loaded (an older
+copy must not overwrite a newer).
 """
 
 from __future__ import annotations
@@ -123,6 +124,10 @@ def typed(page: pa.Table) -> tuple[pa.Table, pa.Array]:
     table = pa.Table.from_arrays(columns, schema=SCHEMA)
     missing_id = pc.is_null(table.column("srnumber"))
     reasons = pc.if_else(missing_id, "srnumber is missing", reasons)
+    # every request has both: the merge orders versions by updateddate, OLTP requires both
+    for name in ("createddate", "updateddate"):
+        missing = pc.and_(pc.is_null(page.column(name)), pc.is_null(reasons))
+        reasons = pc.if_else(missing, f"{name} is missing", reasons)
     backwards = pc.fill_null(
         pc.less(table.column("updateddate"), table.column("createddate")), False
     )

@@ -67,7 +67,7 @@ def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
 
     graph = defs.resolve_asset_graph()
     oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
-    assert len(oltp) == 16
+    assert len(oltp) == 21
     checked = {c.asset_key for c in graph.asset_check_keys}
     for key in oltp:
         assert graph.get(key).group_name == "oltp"

@@ -1,4 +1,5 @@
--- One row per day from the first to the last day the data mentions (survey days, review dates).
+-- One row per day from the first to the last day the data mentions (survey days, review dates,
+-- 311 requests opened and closed).
 with
 
 days_in_data as (
@@ -6,6 +7,10 @@ days_in_data as (
     select surveyed_on as date_day from {{ ref('stg_lake__business_holding') }}
     union all
     select cast(created_at as date) as date_day from {{ ref('stg_lake__review') }}
+    union all
+    select cast(created_at as date) as date_day from {{ ref('fct_service_request') }}
+    union all
+    select cast(closed_at as date) as date_day from {{ ref('fct_service_request') }}
 
 ),
 

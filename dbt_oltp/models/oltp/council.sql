@@ -1,0 +1,34 @@
+{{ config(unique_key='council_id') }}
+
+-- Neighborhood councils by number; the name is the one on the most recently updated request
+-- (councils get renamed). Requests outside any council share the 'Unknown' row.
+with
+
+councils as (
+
+    select distinct on (council_number)
+        council_number,
+        coalesce(council_name, 'Unknown') as council_name
+    from {{ ref('stg_socrata__service_requests') }}
+    order by council_number asc, updated_at desc
+
+),
+
+final as (
+
+    select
+        {{ stable_key(['council_number']) }} as council_id,
+        council_number,
+        council_name,
+        {{ row_hash(['council_number', 'council_name']) }} as row_hash
+    from councils
+
+)
+
+select
+    final.*,
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as previous on final.council_id = previous.council_id
+{% endif %}
