@@ -83,9 +83,32 @@ def test_socrata_years_as_one_run_then_the_update_job(sandbox_settings, as_proce
     assert full_meta["mode"].value == "full" and full_meta["years"].value == "2023,2024"
     assert full_meta["inserted"].value == 1000 and full_meta["updated"].value == 0
     assert full_meta["rows_per_second"].value > 0
-    [update_event] = update.get_asset_materialization_events()
+    [update_event] = [
+        e
+        for e in update.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string()
+        == "raw_socrata/service_requests"
+    ]
     meta = update_event.event_specific_data.materialization.metadata
     assert meta["mode"].value == "update" and meta["since"].value == full_meta["watermark"].value
     assert meta["inserted"].value == 0 and meta["updated"].value == 0  # nothing changed
+    # both jobs carry the load through the 311 chain, with its checks
+    for run in (full, update):
+        built = {
+            e.event_specific_data.materialization.asset_key.to_user_string()
+            for e in run.get_asset_materialization_events()
+        }
+        assert {"oltp/service_request", "lake/service_request", "dwh/fct_service_request",
+                "marts/open_backlog_by_council", "dwh/dim_date"} <= built  # fmt: skip
+        assert not any(k.startswith(("raw_yelp", "dwh/fct_business_holding")) for k in built)
+        checks = {
+            e.event_specific_data.check_name: e.event_specific_data.passed
+            for e in run.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        }
+        assert checks["reconcile_service_request"] and checks["service_request_keys_unique"]
+    from tests.support import pg_rows
+
+    assert pg_rows(settings, "select count(*) from oltp.service_request") == [(1000,)]
     schedule = defs.resolve_schedule_def("socrata_update_daily")
     assert schedule.job_name == "socrata_update"

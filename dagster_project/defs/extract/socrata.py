@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
     AssetSpec,
     BackfillPolicy,
     Config,
@@ -82,18 +83,27 @@ def raw_socrata_assets(context: AssetExecutionContext, config: SocrataLoad) -> M
     )
 
 
+# the load and everything built from it: the 311 OLTP tables and summary, their lake export,
+# fct_service_request and the 311 marts, with their checks (none is daily-partitioned); and
+# dim_date, which the monthly mart joins (a fixed calendar: it reads nothing)
+CHAIN = AssetSelection.assets(KEY).downstream() | AssetSelection.assets(
+    AssetKey(["dwh", "dim_date"])
+)
+
 socrata_full_job = define_asset_job(
     "socrata_full",
-    selection=[KEY],
+    selection=CHAIN,
     partitions_def=yearly_partitions,
-    description="Full loads of LA 311 years (a range of years is one run).",
+    description="Full loads of LA 311 years (a range of years is one run), then the 311 chain "
+    "through OLTP, lake, warehouse and marts.",
 )
 socrata_update_job = define_asset_job(
     "socrata_update",
-    selection=[KEY],
+    selection=CHAIN,
     partitions_def=yearly_partitions,
     config={"ops": {"raw_socrata": {"config": {"mode": "update"}}}},
-    description="Every LA 311 request changed since the last load (update mode).",
+    description="Every LA 311 request changed since the last load (update mode), then the 311 "
+    "chain through OLTP, lake, warehouse and marts.",
 )
 
 

@@ -30,13 +30,18 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 
 def run_days(context: AssetCheckExecutionContext) -> list[date]:
-    """The survey days of this run (a partition or a range); none outside partitioned runs."""
+    """The survey days of this run (a partition or a range); none outside daily-partitioned
+    runs (the 311 jobs' partitions are years, which the raw Yelp checks have no use for)."""
     tags = context.run.tags
-    if RANGE_START in tags and RANGE_END in tags:
-        first, last = date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    if "dagster/partition" in tags:
-        return [date.fromisoformat(tags["dagster/partition"])]
+    try:
+        if RANGE_START in tags and RANGE_END in tags:
+            first = date.fromisoformat(tags[RANGE_START])
+            last = date.fromisoformat(tags[RANGE_END])
+            return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        if "dagster/partition" in tags:
+            return [date.fromisoformat(tags["dagster/partition"])]
+    except ValueError:
+        pass  # not a day
     return []
 
 

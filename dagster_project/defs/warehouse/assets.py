@@ -40,7 +40,14 @@ def _build(
         if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
             context.log.info(f"copied the lake into schema lake: {copied}")
-        events = dbt_dwh.cli(["build", *(extra or [])], context=context).stream()
+        args = ["build", *(extra or [])]
+        if context.is_subset:
+            # a part of the warehouse (e.g. the 311 jobs' models): only tests whose every
+            # parent is in the part; dbt's default would also run, say, dim_review's
+            # relationship test to the selected dim_date, against a table this run did not
+            # build and which may not exist yet
+            args += ["--indirect-selection", "cautious"]
+        events = dbt_dwh.cli(args, context=context).stream()
         yield from with_row_counts(events, dwh_project.manifest_path, "warehouse", context.log.info)
 
 

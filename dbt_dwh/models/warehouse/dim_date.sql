@@ -1,25 +1,16 @@
--- One row per day from the first to the last day the data mentions (survey days, review dates,
--- 311 requests opened and closed).
+-- One row per day of a fixed calendar (vars date_spine_start / date_spine_end, inclusive), not
+-- of the days the data mentions: then dim_date depends on no fact, and each source's chain (the
+-- daily Yelp graph, the 311 jobs) can rebuild it without the other's tables. The facts'
+-- relationship tests fail if a day falls outside it.
+{% set first_day = var('date_spine_start', '2000-01-01') %}
+{% set last_day = var('date_spine_end', '2035-12-31') %}
 with
-
-days_in_data as (
-
-    select surveyed_on as date_day from {{ ref('stg_lake__business_holding') }}
-    union all
-    select cast(created_at as date) as date_day from {{ ref('stg_lake__review') }}
-    union all
-    select cast(created_at as date) as date_day from {{ ref('fct_service_request') }}
-    union all
-    select cast(closed_at as date) as date_day from {{ ref('fct_service_request') }}
-
-),
 
 bounds as (
 
     select
-        min(date_day) as first_day,
-        max(date_day) as last_day
-    from days_in_data
+        cast('{{ first_day }}' as date) as first_day,
+        cast('{{ last_day }}' as date) as last_day
 
 ),
 
