@@ -51,6 +51,7 @@ _LAYERS = {
     "dbt_dwh": "warehouse",
     "dbt_dwh_daily": "warehouse",
     "dbt_dwh_after_daily": "warehouse",
+    "raw_socrata": "extract",
 }
 
 
@@ -128,14 +129,15 @@ def _warehouse_table(settings: Settings, seconds: float) -> Table:
     return out
 
 
-def _quality_table(settings: Settings, run_id: str) -> Table:
-    """This run's rows of quality.check_results: every check, its layer, severity and result."""
+def _quality_table(settings: Settings, run_ids: list[str]) -> Table:
+    """These runs' rows of quality.check_results: every check, its layer, severity, result."""
     from extract.query import run_query
 
-    # run_id is Dagster's UUID, not user input
+    # run ids are Dagster's UUIDs, not user input
+    ids = ", ".join(f"'{run_id}'" for run_id in run_ids)
     _, rows = run_query(
         "SELECT layer, check_name, severity, passed, observed, seconds "
-        f"FROM quality.check_results WHERE run_id = '{run_id}' ORDER BY result_id",
+        f"FROM quality.check_results WHERE run_id IN ({ids}) ORDER BY result_id",
         target="oltp",
         settings=settings,
     )
@@ -146,6 +148,22 @@ def _quality_table(settings: Settings, run_id: str) -> Table:
     for layer, name, severity, passed, observed, _ in rows:
         result = "pass" if passed else "[red]FAIL[/red]"
         out.add_row(layer, name, severity, result, observed[:60])
+    return out
+
+
+def _socrata_table(run: Any, seconds: dict[str, float]) -> Table:
+    """The 311 run: the load's metadata and the seconds of each layer."""
+    meta = dict(_materializations(run))["raw_socrata/service_requests"]
+    out = Table(
+        title=f"LA 311 (socrata_full: load {seconds['extract']:.1f}s, dbt_oltp "
+        f"{seconds['oltp']:.1f}s, lake + warehouse {seconds['warehouse']:.1f}s)"
+    )
+    for col in ("mode", "years", "inserted", "updated", "rejected", "rows/s", "watermark"):
+        out.add_column(col, justify="left" if col in ("mode", "years") else "right")
+    out.add_row(
+        meta["mode"], meta["years"], f"{meta['inserted']:,}", f"{meta['updated']:,}",
+        f"{meta['rejected']:,}", f"{meta['rows_per_second']:,.0f}", meta["watermark"],
+    )  # fmt: skip
     return out
 
 
@@ -228,9 +246,31 @@ def _run(settings: Settings, days: int, started: float) -> int:
             f"{meta['rejected']:,}" if is_root else "",
         )
     console.print(out)
+
+    years = sorted(settings.socrata_years)
+    console.print(
+        f"\nrunning job socrata_full (LA 311) for {years[0]}..{years[-1]} as one run: "
+        "the load, then its chain through OLTP, lake, warehouse and marts"
+    )
+    la311 = defs.resolve_job_def("socrata_full").execute_in_process(
+        instance=instance,
+        run_config=quiet,
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": str(years[0]),
+            "dagster/asset_partition_range_end": str(years[-1]),
+        },
+    )
+    if not la311.success:
+        console.print(
+            f"[red]run {la311.run_id} failed; see the Dagster UI (make dev) for the step "
+            "logs[/red]"
+        )
+        return 1
+    console.print(_socrata_table(la311, _layer_seconds(instance, la311.run_id)))
     console.print(_oltp_table(settings, built))
     console.print(_warehouse_table(settings, warehoused))
-    console.print(_quality_table(settings, run.run_id))
+    console.print(_quality_table(settings, [run.run_id, la311.run_id]))
     console.print(f"end to end: {time.perf_counter() - started:.1f}s")
     console.print(
         "\nNext:\n"

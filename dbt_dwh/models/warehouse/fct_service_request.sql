@@ -18,7 +18,10 @@ changed as (
 
     select * from lake_rows
     {% if is_incremental() %}
-        where updated_at >= (select max(built.updated_at) from {{ this }} as built)
+        where updated_at >= (
+            select coalesce(max(built.updated_at), cast('1900-01-01' as {{ timestamptz_type() }}))
+            from {{ this }} as built
+        )
     {% endif %}
 
 ),
