@@ -263,8 +263,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
     )
     if not la311.success:
         console.print(
-            f"[red]run {la311.run_id} failed; see the Dagster UI (make dev) for the step "
-            "logs[/red]"
+            f"[red]run {la311.run_id} failed; see the Dagster UI (make dev) for the step logs[/red]"
         )
         return 1
     console.print(_socrata_table(la311, _layer_seconds(instance, la311.run_id)))
