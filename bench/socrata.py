@@ -7,11 +7,21 @@ N rows (default 1,000,000; `make bench N=5000000`) of one sandbox year are serve
   same rows written as Parquet;
 - our full load (`run_source("socrata")`, in a child process so its peak RSS is its own):
   end to end, and its load stage (end to end minus the download measured above);
-- an update run with 1% of the requests changed (same seed, `socrata_changed_fraction`).
+- the chain after the load, on the loaded rows: the dbt_oltp run of the 311 models
+  (`+service_request_summary`), the lake export of the five 311 tables, and the dbt_dwh run of
+  `fct_service_request` and the three 311 marts (with what they need upstream) into the DuckDB
+  warehouse; dbt's figures are its model time (`run_results.json`, without dbt's start-up) and
+  the wall time of `dbt run`; the export's and the warehouse's rows/s are compared with DuckDB's
+  `read_parquet` CTAS;
+- an update run with 1% of the requests changed (same seed, `socrata_changed_fraction`);
+- then, in a separate home, the demo-sized Yelp chain (the steps of `bench.builds.full_build`:
+  7 days of the default sandbox extracted, `dbt build` of dbt_oltp, the lake export, `dbt build`
+  of dbt_dwh).
 
 Targets: load stage >= 0.5 x COPY rows/s, end to end >= 0.25 x, update <= 10% of the full
-load's wall time at 1M (<= 5% at 5M), peak RSS <= 1.5 GiB at 5M. Prints a table and writes
-`bench/results/latest.json`; exits 1 when a target is missed.
+load's wall time at 1M (<= 5% at 5M), peak RSS <= 1.5 GiB at 5M. The chain's figures are
+reported without targets. Prints a table and writes `bench/results/latest.json`; exits 1 when a
+target is missed.
 """
 
 from __future__ import annotations
@@ -31,6 +41,10 @@ from typing import Any
 RESULTS = Path(__file__).with_name("results")
 YEAR = 2024
 TARGETS = {"load_vs_copy": 0.5, "e2e_vs_copy": 0.25, "peak_rss_gib": 1.5}
+LA311_TABLES = ["agency", "council", "request_source", "request_type", "service_request"]
+DWH_SELECT = (
+    "+service_requests_per_type_per_month +days_to_close_by_agency +open_backlog_by_council"
+)
 
 
 def _settings(home: Path, url: str) -> Any:
@@ -162,6 +176,85 @@ def _read_parquet(csv_path: Path, work: Path) -> float:
     return seconds
 
 
+def _dbt(project: str, select: str, settings: Any, work: Path) -> Any:
+    """`dbt run --select <select>` in `project`; exits with the tail of dbt's output on failure."""
+    from extract.dbt_invoke import run_dbt
+
+    run = run_dbt(project, ["run", "--select", select], settings, target_path=work / project)
+    if run.returncode != 0:
+        sys.exit(f"{project}: dbt run --select {select} failed:\n{run.stdout[-4000:]}")
+    return run
+
+
+def _chain(settings: Any, work: Path, n: int, read_parquet_rps: float) -> dict[str, float]:
+    """The 311 rows loaded by the full load through dbt_oltp, the lake export and dbt_dwh.
+    run_dbt gives dbt the warehouse's variables (extract.warehouse.dbt_environment)."""
+    import duckdb
+
+    from extract.lake_export import export_oltp
+
+    oltp = _dbt("dbt_oltp", "+service_request_summary", settings, work)
+    export = export_oltp(settings, tables=LA311_TABLES)
+    exported = export.rows["service_request"]
+    assert exported == n, f"the lake export wrote {exported} of {n} requests"
+    dwh = _dbt("dbt_dwh", DWH_SELECT, settings, work)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        row = con.execute("select count(*) from dwh.fct_service_request").fetchone()
+    finally:
+        con.close()
+    built = row[0] if row else 0
+    assert built == n, f"dwh.fct_service_request has {built} of {n} requests"
+    oltp_model_s = max(oltp.node_seconds("model"), 1e-9)
+    lake_rps = exported / max(export.seconds, 1e-9)
+    dwh_model_s = max(dwh.node_seconds("model"), 1e-9)
+    return {
+        "oltp_build_s": oltp.seconds,
+        "oltp_model_s": oltp_model_s,
+        "oltp_rows_per_s": n / oltp_model_s,
+        "lake_export_s": export.seconds,
+        "lake_export_rows": export.total_rows,
+        "lake_rows_per_s": lake_rps,
+        "lake_vs_read_parquet": lake_rps / read_parquet_rps,
+        "warehouse_build_s": dwh.seconds,
+        "warehouse_model_s": dwh_model_s,
+        "warehouse_rows_per_s": n / dwh_model_s,
+        "warehouse_vs_read_parquet": (n / dwh_model_s) / read_parquet_rps,
+    }
+
+
+def _yelp_demo(home: Path) -> dict[str, float]:
+    """The demo-sized Yelp chain in its own home: the steps of `bench.builds.full_build` (7 days
+    of the default sandbox extracted, `dbt build` of dbt_oltp, the lake export, `dbt build` of
+    dbt_dwh) without its staging read-speed comparison, whose bare `read_parquet` of every
+    staging view's lake folder fails on the 311 tables a Yelp-only lake does not have."""
+    from bench.builds import dbt, extract_days, settings_for
+    from extract.lake_export import export_oltp
+    from extract.pipelines import run_source
+    from extract.postgres import stop_embedded
+    from extract.sandbox import SandboxConfig, SandboxServer
+
+    config = SandboxConfig()
+    server = SandboxServer(config).start()
+    settings = settings_for(home, server)
+    try:
+        run_source("states", settings=settings, to_lake=False)
+        run_source("census", settings=settings, to_lake=False)
+        extract_s = extract_days(settings, config, 1, 7)
+        build = dbt(settings, home, "build")
+        export = export_oltp(settings)
+        dwh = dbt(settings, home, "build", project="dbt_dwh")
+    finally:
+        server.stop()
+        stop_embedded(settings)
+    return {
+        "extract_s": extract_s,
+        "oltp_build_s": build.seconds,
+        "lake_export_s": export.seconds,
+        "warehouse_build_s": dwh.seconds,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=int(os.environ.get("N") or 1_000_000))
@@ -184,29 +277,33 @@ def _run(n: int, work: Path) -> int:
     base = SandboxServer(SandboxConfig(socrata_years=str(YEAR), socrata_rows_per_year=n)).start()
     settings = _settings(home, base.url)
     try:
-        started = time.perf_counter()
-        base.handle("GET", "/resource/x.json?$limit=1", {})  # warm: generate the year
-        figures["generate_s"] = time.perf_counter() - started
-        csv_path = work / "rows.csv"
-        figures["download_s"], downloaded = _download(base.url, csv_path)
-        assert downloaded == n, f"downloaded {downloaded} of {n} rows"
-        figures["copy_s"] = _copy(settings, csv_path)
-        figures["read_parquet_s"] = _read_parquet(csv_path, work)
-        full_s, full, peak = _in_child(home, base.url, {"mode": "full", "years": [YEAR]})
-        figures.update(full_s=full_s, full_inserted=full["inserted"], peak_rss_gib=peak)
+        try:
+            started = time.perf_counter()
+            base.handle("GET", "/resource/x.json?$limit=1", {})  # warm: generate the year
+            figures["generate_s"] = time.perf_counter() - started
+            csv_path = work / "rows.csv"
+            figures["download_s"], downloaded = _download(base.url, csv_path)
+            assert downloaded == n, f"downloaded {downloaded} of {n} rows"
+            figures["copy_s"] = _copy(settings, csv_path)
+            figures["read_parquet_s"] = _read_parquet(csv_path, work)
+            full_s, full, peak = _in_child(home, base.url, {"mode": "full", "years": [YEAR]})
+            figures.update(full_s=full_s, full_inserted=full["inserted"], peak_rss_gib=peak)
+        finally:
+            base.stop()
+        figures.update(_chain(settings, work, n, n / figures["read_parquet_s"]))
+        changed = SandboxServer(
+            SandboxConfig(
+                socrata_years=str(YEAR), socrata_rows_per_year=n, socrata_changed_fraction=0.01
+            )
+        ).start()
+        try:
+            update_s, update, _ = _in_child(home, changed.url, {"mode": "update"})
+        finally:
+            changed.stop()
     finally:
-        base.stop()
-    changed = SandboxServer(
-        SandboxConfig(
-            socrata_years=str(YEAR), socrata_rows_per_year=n, socrata_changed_fraction=0.01
-        )
-    ).start()
-    try:
-        update_s, update, _ = _in_child(home, changed.url, {"mode": "update"})
-    finally:
-        changed.stop()
         stop_embedded(settings)
     figures.update(update_s=update_s, update_updated=update["updated"])
+    figures["yelp_demo"] = _yelp_demo(work / "yelp_demo")
 
     copy_rps = n / figures["copy_s"]
     load_s = max(full_s - figures["download_s"], 1e-9)
@@ -242,13 +339,25 @@ def _run(n: int, work: Path) -> int:
          f"{figures['e2e_vs_copy']:.2f} x COPY (target >= 0.25)"),
         ("our full load, load stage", load_s, figures["load_rows_per_s"],
          f"{figures['load_vs_copy']:.2f} x COPY (target >= 0.5)"),
+        ("dbt_oltp build of the 311 models", figures["oltp_model_s"],
+         figures["oltp_rows_per_s"], f"models; dbt run {figures['oltp_build_s']:.2f} s wall"),
+        ("lake export of the 311 tables", figures["lake_export_s"], figures["lake_rows_per_s"],
+         f"{figures['lake_vs_read_parquet']:.2f} x read_parquet"),
+        ("dbt_dwh build of fct_service_request + 3 marts", figures["warehouse_model_s"],
+         figures["warehouse_rows_per_s"],
+         f"{figures['warehouse_vs_read_parquet']:.2f} x read_parquet; models; "
+         f"dbt run {figures['warehouse_build_s']:.2f} s wall"),
         ("update run, 1% changed", update_s, None,
          f"{figures['update_vs_full']:.3f} x full (target <= {update_target})"),
     ]  # fmt: skip
     for name, seconds, rps, ratio in rows:
         rate = f"{rps:>12,.0f} rows/s" if rps else " " * 19
-        print(f"  {name:<38} {seconds:8.2f} s {rate}  {ratio}")
+        print(f"  {name:<46} {seconds:8.2f} s {rate}  {ratio}")
     print(f"  peak RSS of the full load: {figures['peak_rss_gib']:.2f} GiB (target <= 1.5 at 5M)")
+    y = figures["yelp_demo"]
+    print(f"  demo-sized Yelp chain (7 days): extract {y['extract_s']:.2f} s, dbt_oltp "
+          f"{y['oltp_build_s']:.2f} s, lake export {y['lake_export_s']:.2f} s, dbt_dwh "
+          f"{y['warehouse_build_s']:.2f} s")  # fmt: skip
     missed = [name for name, ok in checks.items() if not ok]
     print("all targets met" if not missed else f"MISSED: {', '.join(missed)}")
     return 1 if missed else 0

@@ -103,6 +103,15 @@ class BatchLedger:
 
     def reject(self, payload: Any, reason: str, context: str | None = None) -> None:
         self.received += 1
+        self._reject(payload, reason, context)
+
+    def demote(self, payload: Any, reason: str, context: str | None = None) -> None:
+        """A record accepted earlier is rejected after all (a check only the database can
+        make, at write time): loaded one fewer, rejected one more, received unchanged."""
+        self.loaded -= 1
+        self._reject(payload, reason, context)
+
+    def _reject(self, payload: Any, reason: str, context: str | None) -> None:
         try:
             text = json.dumps(payload, sort_keys=True, default=str)
         except (TypeError, ValueError):
@@ -122,13 +131,9 @@ class BatchLedger:
     def rejected(self) -> int:
         return len(self.rejects)
 
-    def summary_items(self) -> Iterator[Any]:
-        """The rejects and the one `_loads` row, dispatched to their own tables."""
-        if self.rejects:
-            yield dlt.mark.with_hints(
-                self.rejects, _hints(REJECTS_TABLE, _REJECT_COLUMNS), create_table_variant=True
-            )
-        row = {
+    def summary_row(self) -> dict[str, Any]:
+        """This batch's `_loads` row."""
+        return {
             "resource": self.resource,
             "batch": self.batch,
             "received": self.received,
@@ -137,6 +142,13 @@ class BatchLedger:
             "extract_seconds": round(time.perf_counter() - self._started, 3),
             "extracted_at": self.extracted_at,
         }
+
+    def summary_items(self) -> Iterator[Any]:
+        """The rejects and the one `_loads` row, dispatched to their own tables."""
+        if self.rejects:
+            yield dlt.mark.with_hints(
+                self.rejects, _hints(REJECTS_TABLE, _REJECT_COLUMNS), create_table_variant=True
+            )
         yield dlt.mark.with_hints(
-            [row], _hints(LOADS_TABLE, _LOAD_COLUMNS), create_table_variant=True
+            [self.summary_row()], _hints(LOADS_TABLE, _LOAD_COLUMNS), create_table_variant=True
         )

@@ -156,18 +156,7 @@ def socrata_source(
 
     `stored_updates(srnumbers)` returns the loaded `updateddate` of those requests, so an
     older copy of a request is rejected instead of overwriting the newer one."""
-    if mode not in ("full", "update"):
-        raise ValueError(f"socrata mode is full or update, not {mode!r}")
-    if mode == "update" and not since:
-        raise ValueError("update mode needs a watermark (`since`): run a full load first")
-    ids = datasets(settings)
-    wanted = list(years)
-    unknown = [y for y in wanted if y not in ids]
-    if unknown:
-        raise ValueError(f"no Socrata dataset id for {unknown}: set GOURMAND_SOCRATA_DATASETS")
-    batch = batch_name(mode, wanted, since)
-    headers = {"X-App-Token": settings.socrata_app_token} if settings.socrata_app_token else {}
-    stats = stats if stats is not None else LoadStats()
+    batch = batch_name(mode, list(years), since)
 
     # bare hints: the key goes on the data table only, not on _rejects/_loads (accounting.py)
     @dlt.resource(
@@ -175,26 +164,63 @@ def socrata_source(
     )
     def service_requests() -> Iterator[Any]:
         ledger = BatchLedger(RESOURCE, batch)
-        client = rest_client(settings, base_url, headers=headers)
-        for year in wanted:
-            params: dict[str, Any] = {"$order": ":id"}
-            if since:
-                params["$where"] = f"updateddate > '{since}'"
-            pages = prefetched(paginate_raw(
-                client,
-                f"/resource/{ids[year]}.csv",
-                params,
-                "socrata",
-                OffsetUntilShortPage(PAGE_ROWS, offset_param="$offset", limit_param="$limit"),
-                parse_page,
-            ))  # fmt: skip
-            for page in pages:
-                good = _accounted(page, ledger, stored_updates, stats, f"dataset={ids[year]}")
-                if good.num_rows:
-                    yield to_table(RESOURCE, good, primary_key="srnumber", append=into_empty)
+        pages = good_pages(
+            settings, base_url, ledger, mode=mode, years=years, since=since,
+            stored_updates=stored_updates, stats=stats,
+        )  # fmt: skip
+        for good in pages:
+            yield to_table(RESOURCE, good, primary_key="srnumber", append=into_empty)
         yield from ledger.summary_items()
 
+    _validate(settings, mode, years, since)  # at once, not when the pipeline first pulls
     return _as_source(service_requests())
+
+
+def _validate(settings: Settings, mode: str, years: Sequence[int], since: str | None) -> None:
+    if mode not in ("full", "update"):
+        raise ValueError(f"socrata mode is full or update, not {mode!r}")
+    if mode == "update" and not since:
+        raise ValueError("update mode needs a watermark (`since`): run a full load first")
+    unknown = [y for y in years if y not in datasets(settings)]
+    if unknown:
+        raise ValueError(f"no Socrata dataset id for {unknown}: set GOURMAND_SOCRATA_DATASETS")
+
+
+def good_pages(
+    settings: Settings,
+    base_url: str,
+    ledger: BatchLedger,
+    *,
+    mode: str,
+    years: Sequence[int],
+    since: str | None,
+    stored_updates: Callable[[list[str]], dict[str, Any]] | None = None,
+    stats: LoadStats | None = None,
+) -> Iterator[pa.Table]:
+    """The loadable rows of every page of the batch, as Arrow tables in LOADED; the others go
+    to `ledger` with their reason. Shared by the dlt resource and the update upsert
+    (extract/socrata_upsert.py)."""
+    _validate(settings, mode, years, since)
+    ids = datasets(settings)
+    headers = {"X-App-Token": settings.socrata_app_token} if settings.socrata_app_token else {}
+    stats = stats if stats is not None else LoadStats()
+    client = rest_client(settings, base_url, headers=headers)
+    for year in years:
+        params: dict[str, Any] = {"$order": ":id"}
+        if since:
+            params["$where"] = f"updateddate > '{since}'"
+        pages = prefetched(paginate_raw(
+            client,
+            f"/resource/{ids[year]}.csv",
+            params,
+            "socrata",
+            OffsetUntilShortPage(PAGE_ROWS, offset_param="$offset", limit_param="$limit"),
+            parse_page,
+        ))  # fmt: skip
+        for page in pages:
+            good = _accounted(page, ledger, stored_updates, stats, f"dataset={ids[year]}")
+            if good.num_rows:
+                yield good
 
 
 @dlt.source(name="socrata")

@@ -153,3 +153,61 @@ def test_reset_reloads_a_year_whole(make_settings):
         "select count(*) from pg_indexes where schemaname = 'raw_socrata' "
         "and indexname = 'service_requests_srnumber'",
     ) == [(1,)]
+
+
+def test_the_update_upsert_rejects_an_older_copy_at_write_time(make_settings):
+    """The page lookup rejects copies older than what was loaded before the run; a copy that
+    is older than a row written meanwhile is caught by the upsert itself, in its transaction."""
+    import pyarrow as pa
+
+    from extract import socrata_upsert
+    from extract.pipelines import run_source
+    from extract.sources.accounting import BatchLedger
+    from extract.sources.socrata import LOADED
+
+    server = _server()
+    try:
+        settings = make_settings(GOURMAND_SOCRATA_BASE_URL=server.url)
+        run_source("socrata", settings=settings, options={"mode": "full", "years": [2023]})
+    finally:
+        server.stop()
+    [(srnumber, updated)] = pg_rows(
+        settings,
+        "select srnumber, updateddate from raw_socrata.service_requests order by srnumber limit 1",
+    )
+    newer = updated.replace(tzinfo=None).replace(microsecond=0)
+    row = {c.name: None for c in LOADED}
+    page = pa.Table.from_pylist(
+        [
+            {
+                **row,
+                "srnumber": srnumber,
+                "createddate": newer,
+                "updateddate": newer.replace(year=newer.year - 1),
+            },  # older than the loaded version
+            {**row, "srnumber": "NEW-1", "createddate": newer, "updateddate": newer},
+        ],
+        schema=LOADED,
+    )
+    ledger = BatchLedger("service_requests", "update-test")
+    ledger.accept_many(2)
+    inserted, updated_rows = socrata_upsert.upsert(
+        settings, [page], ledger, socrata_upsert.load_id()
+    )
+    assert (inserted, updated_rows) == (1, 0)
+    assert (ledger.received, ledger.loaded, ledger.rejected) == (2, 1, 1)
+    assert pg_rows(
+        settings,
+        "select count(*) from raw_socrata._rejects where batch = 'update-test' "
+        "and reason = 'updateddate is older than the loaded version'",
+    ) == [(1,)]
+    assert pg_rows(
+        settings,
+        "select received, loaded, rejected from raw_socrata._loads where batch = 'update-test'",
+    ) == [(2, 1, 1)]
+    # the loaded version is untouched
+    assert pg_rows(
+        settings,
+        "select updateddate from raw_socrata.service_requests where srnumber = %s",
+        srnumber,
+    ) == [(updated,)]
