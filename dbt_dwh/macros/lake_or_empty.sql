@@ -30,6 +30,11 @@
     {{ return(found is not none) }}
 {%- endmacro %}
 
+{# BigQuery reads lake tables loaded into the warehouse, as Postgres does. #}
+{% macro bigquery__lake_has_table(relation, table_name) -%}
+    {{ return(default__lake_has_table(relation, table_name)) }}
+{%- endmacro %}
+
 {# DuckDB reads the files in place: does the table's folder hold any? #}
 {% macro duckdb__lake_has_table(relation, table_name) -%}
     {%- set root = env_var('GOURMAND_LAKE_URL', env_var('GOURMAND_HOME', '../.gourmand') ~ '/lake') -%}
