@@ -1,11 +1,11 @@
 """The lake export: one asset per OLTP table (`lake/<table>`), downstream of its dbt_oltp model and
 upstream of dbt_dwh's source of the same key."""
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+from dagster_dbt.dbt_manifest import read_manifest_path
 
 from dagster_project.defs.dbt_projects import oltp_project
 from dagster_project.translators import lake_table_key, oltp_table_key
@@ -15,7 +15,8 @@ from extract.settings import get_settings
 
 def _oltp_tables() -> list[str]:
     """The dbt_oltp models in schema `oltp`, from the manifest (no database at load time)."""
-    manifest = json.loads(Path(oltp_project.manifest_path).read_text())
+    # dagster-dbt's own cached read: the @dbt_assets of dbt_oltp parse the same file once
+    manifest = read_manifest_path(Path(oltp_project.manifest_path))
     return sorted(
         node["name"]
         for node in manifest["nodes"].values()
