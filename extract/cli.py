@@ -148,6 +148,87 @@ def socrata(
     )
 
 
+@main.command()
+@click.argument("table", type=click.Choice(["departments", "jobs", "employees"]))
+@click.argument("file", type=click.Path(path_type=Path))
+def ingest(table: str, file: Path) -> None:
+    """Ingest a header-less HR CSV file into raw_hr (invalid rows go to raw_hr._rejects)."""
+    from extract.hr_ingest import IngestError, ingest_file
+
+    try:
+        result = ingest_file(get_settings(), table, file)
+    except IngestError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    click.echo(
+        f"{table}: received {result.received:,}, loaded {result.loaded:,} "
+        f"({result.inserted:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged), "
+        f"rejected {result.rejected:,} in {result.seconds:.2f}s"
+    )
+    for line, reasons in result.rejects[:20]:
+        console.print(f"[yellow]line {line}:[/yellow] {reasons}")
+    if result.rejected > 20:
+        console.print(
+            f"... {result.rejected - 20:,} more in raw_hr._rejects (batch {result.batch})"
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the HR ingest API (token: GOURMAND_INGEST_TOKEN, else one made for this home)."""
+    import secrets as token_source
+
+    import uvicorn
+
+    from extract.hr_api import create_app
+
+    settings = get_settings()
+    token = settings.ingest_token
+    if not token:
+        # a token per home, readable by its owner only; the token itself is never printed
+        path = settings.home / "ingest.token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(token_source.token_urlsafe(24))
+        token = path.read_text().strip()
+        console.print(f"token: GOURMAND_INGEST_TOKEN is unset; using the one in {path}")
+    console.print(f"HR ingest API on http://{host}:{port} (OpenAPI docs at /docs)")
+    uvicorn.run(create_app(settings, token), host=host, port=port, log_level="info")
+
+
+@main.command("backup")
+@click.argument("table")
+def backup_table(table: str) -> None:
+    """Back up a Postgres table (schema.table) to Avro under <lake>/backups/."""
+    from extract.backup import BackupError, backup
+
+    try:
+        result = backup(get_settings(), table)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    click.echo(f"{result.table}: {result.rows:,} rows -> {result.url} in {result.seconds:.2f}s")
+
+
+@main.command("restore")
+@click.argument("table")
+@click.option("--file", "file", help="A backup file (default: the table's latest backup).")
+def restore_table(table: str, file: str | None) -> None:
+    """Replace a table's rows with a backup's, in one transaction."""
+    from extract.backup import BackupError, restore
+
+    try:
+        result = restore(get_settings(), table, file)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    click.echo(f"{result.table}: {result.rows:,} rows restored from {result.url} in "
+               f"{result.seconds:.2f}s")  # fmt: skip
+
+
 @main.command("lake-export")
 @click.option("--table", "tables", multiple=True, help="Only this OLTP table (repeatable).")
 @click.option(

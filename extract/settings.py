@@ -86,6 +86,8 @@ class Settings:
     socrata_app_token: str = field(repr=False, default="")
     socrata_datasets: tuple[tuple[int, str], ...] = ()  # (year, 4x4 id); () = LA 311's own
     socrata_years: tuple[int, ...] = (2023, 2024)  # full-mode years by default
+    hr_drop_dir: Path | None = None  # None: <home>/drops/hr
+    ingest_token: str = field(repr=False, default="")  # `gourmand serve`'s bearer token
 
     @property
     def postgres_dir(self) -> Path:
@@ -99,6 +101,11 @@ class Settings:
     @property
     def sandbox_state_file(self) -> Path:
         return self.home / "sandbox.json"
+
+    @property
+    def hr_drops(self) -> Path:
+        """The folder the HR system drops its CSV files into (the sensor watches it)."""
+        return self.hr_drop_dir or self.home / "drops" / "hr"
 
     @property
     def embedded_postgres(self) -> bool:
@@ -213,6 +220,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         socrata_app_token=secret("GOURMAND_SOCRATA_APP_TOKEN", "sources.socrata.app_token"),
         socrata_datasets=_year_ids(env.get("GOURMAND_SOCRATA_DATASETS", "")),
         socrata_years=_years(env.get("GOURMAND_SOCRATA_YEARS", "2023,2024")),
+        hr_drop_dir=Path(env["GOURMAND_HR_DROP_DIR"]).expanduser().resolve()
+        if env.get("GOURMAND_HR_DROP_DIR")
+        else None,
+        ingest_token=secret("GOURMAND_INGEST_TOKEN", "ingest.token"),
     )
 
 
