@@ -11,6 +11,7 @@ from dagster_project.defs.extract.socrata import (
     socrata_update_daily,
     socrata_update_job,
 )
+from dagster_project.defs.hr.assets import hr_drop_sensor, hr_job, hr_report, raw_hr_assets
 from dagster_project.defs.lake.assets import lake_export_assets
 from dagster_project.defs.oltp.assets import dbt_oltp_assets
 from dagster_project.defs.quality.checks import quality_checks
@@ -21,14 +22,16 @@ defs = Definitions(
     assets=[
         *extract_assets,
         raw_socrata_assets,
+        raw_hr_assets,
         dbt_oltp_assets,
         lake_export_assets,
         *warehouse_assets,
+        hr_report,
     ],
     asset_checks=quality_checks,
-    jobs=[*jobs, socrata_full_job, socrata_update_job],
+    jobs=[*jobs, socrata_full_job, socrata_update_job, hr_job],
     schedules=[daily_schedule, socrata_update_daily],
-    sensors=[alert_on_run_failure],
+    sensors=[alert_on_run_failure, hr_drop_sensor],
     resources={"dbt_oltp": dbt_cli(oltp_project), "dbt_dwh": dbt_cli(dwh_project)},
     # Steps run one after another anyway (each layer reads the one before); in one process they
     # skip a ~4 s interpreter-and-definitions start per step.

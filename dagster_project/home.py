@@ -4,6 +4,7 @@ for the DuckDB warehouse (DuckDB allows one writing process per file)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from extract.settings import Settings
 
@@ -26,3 +27,10 @@ def ensure_dagster_home(settings: Settings) -> Path:
     if not config.exists() or "concurrency:" not in config.read_text():
         config.write_text(INSTANCE_CONFIG)
     return settings.dagster_home
+
+
+def instance_for(settings: Settings) -> Any:
+    """The home's Dagster instance (runs started here show in its UI)."""
+    from dagster import DagsterInstance
+
+    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))

@@ -12,8 +12,13 @@ from typing import Any
 
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dbt.asset_utils import default_group_from_dbt_resource_props
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
+
+# The HR chain is one group from raw_hr to the report, across layers; its dbt folders declare
+# it (`+meta: {dagster: {group: hr}}`), and the lake export's HR tables follow their models.
+HR_GROUP = "hr"
 
 # Extraction order that is data, not convenience: Yelp searches the counties Census loaded.
 SOURCE_UPSTREAMS: dict[str, tuple[AssetKey, ...]] = {
@@ -67,4 +72,12 @@ class GourmandDbtTranslator(DagsterDbtTranslator):
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        declared = declared_group(dbt_resource_props)
+        if declared:
+            return declared
         return self.groups_by_schema.get(dbt_resource_props.get("schema", ""), self.group)
+
+
+def declared_group(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """The group a dbt node's folder declares (`meta: {dagster: {group: ...}}`), if any."""
+    return default_group_from_dbt_resource_props(dbt_resource_props)

@@ -45,6 +45,9 @@ CHECKS: tuple[Check, ...] = (
           "srnumber is not null and unique (the merge key)"),
     Check("service_request_closed_after_created", "raw", _REQUESTS, WARN,
           "closeddate is not before createddate (or null)"),
+    Check("hr_rejected_share", "raw", ("raw_hr", "employees"), WARN,
+          "each HR batch (file or API call, any of the three tables) ingested since this "
+          "check last ran has at most 5% of its rows rejected"),
     # oltp: relational invariants dbt's generic tests do not express
     Check("open_businesses_held_latest_day", "oltp", ("oltp", "business_holding"), HALT,
           "every open business (valid_to is null) has a holding on the latest survey day"),

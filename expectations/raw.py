@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from expectations.catalog import BY_NAME
 from expectations.db import pg_frame, pg_value
@@ -123,3 +124,47 @@ def service_request_checks(settings: Settings) -> list[Outcome]:
             else f"of {total} rows, Postgres found candidates; {outcome.observed}"
         )
     return outcomes
+
+
+HR_LOADS = "raw_hr._loads"
+HR_MAX_REJECTED_SHARE = 0.05
+
+
+def _last_checked(settings: Settings, check: str) -> Any:
+    """When `check` last recorded a result (None before its first)."""
+    import pandas as pd
+
+    if pg_value(settings, "SELECT to_regclass('quality.check_results')") is None:
+        return None
+    value = pg_value(
+        settings, "SELECT max(checked_at) FROM quality.check_results WHERE check_name = %s",
+        (check,),
+    )  # fmt: skip
+    return None if value is None or pd.isna(value) else value.to_pydatetime()
+
+
+def hr_checks(settings: Settings) -> list[Outcome]:
+    """Rejected share per HR batch: each batch is judged by the first check after it landed
+    (batches newer than this check's last recorded result), so an old bad file does not fail
+    every later run, and a new one is never skipped."""
+    name = "hr_rejected_share"
+    if pg_value(settings, "SELECT to_regclass(%s)", (HR_LOADS,)) is None:
+        return [Outcome(name, True, "no HR batch yet", BY_NAME[name].description)]
+    since = _last_checked(settings, name)
+    batches = pg_frame(
+        settings,
+        f"SELECT resource, batch, context, received, rejected, "
+        f"round(rejected::numeric / greatest(received, 1), 4)::float AS rejected_share "
+        f"FROM {HR_LOADS} WHERE %s::timestamptz IS NULL OR extracted_at > %s::timestamptz "
+        f"ORDER BY extracted_at",
+        (since, since),
+    )
+    if batches.empty:
+        return [Outcome(name, True, "no new HR batch since the last check",
+                        BY_NAME[name].description)]  # fmt: skip
+    return [
+        validate(name, batches,
+                 [expect("ExpectColumnValuesToBeBetween", column="rejected_share",
+                         max_value=HR_MAX_REJECTED_SHARE)],
+                 ("resource", "batch", "context", "received", "rejected"))
+    ]  # fmt: skip

@@ -35,6 +35,8 @@ def run_checks(settings: Settings, asset: tuple[str, ...], days: Sequence[date])
         outcomes += raw.census_checks(settings)
     if asset == ("raw_socrata", "service_requests"):
         outcomes += raw.service_request_checks(settings)
+    if asset == ("raw_hr", "employees"):
+        outcomes += raw.hr_checks(settings)
     for layer in (oltp, warehouse):
         # each reads only the tables its check guards, so only the asset's checks run
         outcomes += [check(settings) for name, check in layer.CHECKS.items() if name in names]

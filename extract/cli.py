@@ -229,6 +229,42 @@ def restore_table(table: str, file: str | None) -> None:
                f"{result.seconds:.2f}s")  # fmt: skip
 
 
+@main.command()
+@click.option(
+    "--select",
+    "selection",
+    help="A Dagster asset selection (group:hr, key:oltp/hr_employee+, ...). Default: the "
+    "daily graph (all but the 311 group), for the newest survey day unless --partition.",
+)
+@click.option(
+    "--partition", help="For partitioned assets: a key (2024-01-03, 2024) or FIRST...LAST."
+)
+def materialize(selection: str | None, partition: str | None) -> None:
+    """Materialize assets of the graph (with their checks) in one run, on these settings."""
+    from dagster_project.materialize import DAILY_GRAPH, SelectionError
+    from dagster_project.materialize import materialize as run_selection
+
+    try:
+        result = run_selection(get_settings(), selection or DAILY_GRAPH, partition,
+                               newest_if_unset=selection is None)  # fmt: skip
+    except SelectionError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    done = sorted({e.asset_key.to_user_string() for e in result.get_asset_materialization_events()})
+    checks = list(result.get_asset_check_evaluations())
+    failed_checks = [c for c in checks if not c.passed]
+    click.echo(
+        f"run {result.run_id}: {'success' if result.success else 'FAILED'}; "
+        f"{len(done)} assets materialized, {len(checks)} checks "
+        f"({len(failed_checks)} failed)"
+    )
+    for key in done:
+        click.echo(f"  {key}")
+    for check in failed_checks:
+        click.echo(f"  check failed: {check.asset_key.to_user_string()} {check.check_name}")
+    sys.exit(0 if result.success else 1)
+
+
 @main.command("lake-export")
 @click.option("--table", "tables", multiple=True, help="Only this OLTP table (repeatable).")
 @click.option(
@@ -391,6 +427,40 @@ def _run_dagster_dev(settings: Any, port: int) -> None:
             proc.kill()
             code = proc.wait()
     sys.exit(0 if code in (0, -signal.SIGINT) else code)
+
+
+@main.group()
+def report() -> None:
+    """Static reports built from the warehouse's marts."""
+
+
+@report.command("hr")
+@click.option("--year", type=int, required=True, help="The year to report on.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into (default <home>/reports/hr).",
+)
+def report_hr(year: int, out: Path | None) -> None:
+    """Write the HR hiring report of a year (index.html and two CSV files); print its path."""
+    from extract.hr_report import build_hr_report
+    from extract.query import QueryError
+
+    settings = get_settings()
+    try:
+        index = build_hr_report(settings, year, out or settings.home / "reports" / "hr")
+    except QueryError as exc:
+        from rich.markup import escape
+
+        # soft_wrap: DuckDB's message points a caret at the SQL, which re-wrapping would break
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        console.print(
+            "the report reads marts.hr_hires_by_quarter and marts.hr_departments_above_mean: "
+            "build the warehouse (dbt_dwh) first",
+            soft_wrap=True,
+        )
+        sys.exit(2)
+    click.echo(index)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,9 @@ console = Console(width=max(Console().width, 110))
 
 
 def _instance(settings: Settings) -> Any:
-    from dagster import DagsterInstance
+    from dagster_project.home import instance_for
 
-    from dagster_project.home import ensure_dagster_home
-
-    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))
+    return instance_for(settings)
 
 
 def _materializations(result: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -53,6 +51,8 @@ _LAYERS = {
     "dbt_dwh_daily": "warehouse",
     "dbt_dwh_after_daily": "warehouse",
     "raw_socrata": "extract",
+    "raw_hr": "extract",
+    "hr_report": "warehouse",
 }
 
 
@@ -152,6 +152,25 @@ def _quality_table(settings: Settings, run_ids: list[str]) -> Table:
     return out
 
 
+def _hr_table(settings: Settings, run: Any) -> Table:
+    """What the HR step ingested from the drop folder, and where the KPI report is."""
+    found = dict(_materializations(run))
+    reports = (found.get("reports/hr") or {}).get("reports") or {}
+    out = Table(title="HR drop ingested (raw_hr; rejects in raw_hr._rejects)")
+    for col in ("table", "received", "loaded", "rejected", "inserted", "updated", "in raw_hr"):
+        out.add_column(col, justify="left" if col == "table" else "right")
+    for table in ("departments", "jobs", "employees"):
+        meta = found.get(f"raw_hr/{table}") or {}
+        out.add_row(
+            table,
+            *(f"{meta.get(k, 0):,}" for k in ("received", "loaded", "rejected", "inserted")),
+            f"{meta.get('updated', 0):,}",
+            f"{meta.get('dagster/row_count', 0):,}",
+        )
+    out.caption = "reports: " + ", ".join(f"{y}: {p}" for y, p in sorted(reports.items()))
+    return out
+
+
 def _socrata_table(run: Any, seconds: float) -> Table:
     """The 311 load's metadata."""
     meta = dict(_materializations(run))["raw_socrata/service_requests"]
@@ -197,6 +216,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
     from dagster import AssetKey
 
     from dagster_project.definitions import defs
+    from extract.sandbox import process
 
     instance = _instance(settings)
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -220,6 +240,14 @@ def _run(settings: Settings, days: int, started: float) -> int:
             f"[red]run {la311.run_id} failed; see the Dagster UI (make dev) for the step logs[/red]"
         )
         return 1
+
+    sandbox = process.running_sandbox(settings) if settings.sources_mode == "sandbox" else None
+    if sandbox:
+        from extract.hr_drops import fetch_sandbox_drop
+
+        # the HR system's export: the daily graph's raw_hr step ingests what is in the folder
+        fetch_sandbox_drop(settings, sandbox["url"])
+        console.print(f"\nHR drop      {settings.hr_drops} (departments, jobs, employees)")
 
     first = settings.start_date
     last = first + timedelta(days=days - 1)
@@ -269,6 +297,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
     console.print(out)
 
     console.print(_socrata_table(la311, _layer_seconds(instance, la311.run_id)["extract"]))
+    console.print(_hr_table(settings, run))
     console.print(_oltp_table(settings, built))
     console.print(_warehouse_table(settings, warehoused))
     console.print(_quality_table(settings, [run.run_id, la311.run_id]))

@@ -153,7 +153,8 @@ class _Batch:
         for row in rows:
             self.received += 1
             self.digest.update(row.raw.encode() + b"\n")
-            if row.reasons and row.reasons[0].startswith("expected "):
+            # not only the first reason: "not UTF-8 text" or a NUL goes before the count
+            if any(reason.startswith("expected ") for reason in row.reasons):
                 self.misshapen += 1
             writer.writerow(
                 [row.line_number, row.raw, "; ".join(row.reasons)]
@@ -189,8 +190,17 @@ def _add_reason(cur: Any, condition_sql: str, reason_sql: str) -> None:
 
 def _database_rules(cur: Any, table: HrTable) -> None:
     """The rules a line cannot check alone: duplicate ids, unknown references."""
+    for column, referenced in table.references:
+        parent = TABLES[referenced]
+        _add_reason(
+            cur,
+            f"WHERE i.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+            f"{DATASET}.{parent.name} AS p WHERE p.{parent.id_field} = i.{column})",
+            f"format('unknown {column} %s', i.{column})",
+        )
     key = table.id_field
-    # the first line without other faults keeps a repeated id (else the first line with it)
+    # the first line without other faults keeps a repeated id (else the first line with it);
+    # last, so that a line with an unknown reference counts as faulty here
     _add_reason(
         cur,
         f"""FROM (
@@ -200,14 +210,6 @@ def _database_rules(cur: Any, table: HrTable) -> None:
         ) AS d WHERE i.{key} = d.id AND i.line_number <> d.keeper""",
         f"format('duplicate {key} %s (line %s has it)', i.{key}, d.keeper)",
     )
-    for column, referenced in table.references:
-        parent = TABLES[referenced]
-        _add_reason(
-            cur,
-            f"WHERE i.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-            f"{DATASET}.{parent.name} AS p WHERE p.{parent.id_field} = i.{column})",
-            f"format('unknown {column} %s', i.{column})",
-        )
 
 
 def _upsert(cur: Any, table: HrTable, batch: str) -> tuple[int, int]:

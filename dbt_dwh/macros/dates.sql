@@ -38,3 +38,9 @@
 {% macro add_days(day, days) -%}cast({{ dbt.dateadd('day', days, day) }} as date){%- endmacro %}
 {% macro days_between(first_day, last_day) -%}{{ dbt.datediff(first_day, last_day, 'day') }}{%- endmacro %}
 {% macro month_start(day) -%}cast({{ dbt.date_trunc('month', day) }} as date){%- endmacro %}
+
+{# The UTC calendar day of an instant, whatever the session's time zone (HR hires are counted
+   per UTC year and quarter, as the files state them) #}
+{% macro utc_date(instant) -%}{{ return(adapter.dispatch('utc_date')(instant)) }}{%- endmacro %}
+{% macro default__utc_date(instant) -%}cast(({{ instant }}) at time zone 'UTC' as date){%- endmacro %}
+{% macro bigquery__utc_date(instant) -%}date({{ instant }}, 'UTC'){%- endmacro %}

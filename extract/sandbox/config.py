@@ -44,6 +44,12 @@ class SandboxConfig:
     socrata_null_srnumber_every: int = 0
     socrata_backwards_every: int = 0
     socrata_app_token: str | None = None
+    # HR CSV drops (departments, jobs, employees): size, hire year and invalid employee lines
+    hr_departments: int = 12
+    hr_jobs: int = 40
+    hr_employees: int = 3000
+    hr_year: int = 2021  # hires spread over this year, ~10% in the year before
+    hr_invalid_every: int = 50  # every Nth employee line breaks one rule (rotating); 0 = none
 
     def __post_init__(self) -> None:
         # Fail at start-up, not on the first Socrata request.
@@ -56,6 +62,12 @@ class SandboxConfig:
             raise ValueError("socrata_changed_fraction must be within 0..1")
         if min(self.socrata_rows_per_year, self.socrata_new_rows) < 0:
             raise ValueError("socrata row counts must not be negative")
+        if min(self.hr_departments, self.hr_jobs) < 1:
+            raise ValueError("hr_departments and hr_jobs must be at least 1")
+        if min(self.hr_employees, self.hr_invalid_every) < 0:
+            raise ValueError("hr_employees and hr_invalid_every must not be negative")
+        if not 1971 <= self.hr_year <= 9999:
+            raise ValueError(f"hr_year must be within 1971..9999: {self.hr_year}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SandboxConfig:

@@ -1,4 +1,5 @@
-"""The sandbox HTTP server: Yelp, Census, the states page and Socrata on 127.0.0.1, with faults."""
+"""The sandbox HTTP server: Yelp, Census, the states page, Socrata and the HR CSV drops on
+127.0.0.1, with faults."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from extract.sandbox import census, socrata, states, yelp
+from extract.sandbox import census, hr, socrata, states, yelp
 from extract.sandbox.config import SandboxConfig
 from extract.sandbox.counties import County, counties
 
@@ -133,6 +134,8 @@ class SandboxServer:
                 return 200, states.page(), {}
             if path.startswith(("/resource/", "/api/views/")):
                 return self._socrata(path, params, headers)
+            if path.startswith("/hr/"):
+                return self._hr(path)
             raise _yelp_error(404, "NOT_FOUND", "Resource could not be found.")
         except _Answer as answer:
             if answer.status in (429, 500):
@@ -261,6 +264,18 @@ class SandboxServer:
             raise socrata.SocrataError(404, "not_found", f"No resource at {path}")
         except socrata.SocrataError as exc:
             raise _Answer(exc.status, exc.body()) from exc
+
+    def _hr(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """The HR drop files (an SFTP folder in real life, so no token)."""
+        files = {
+            "/hr/departments.csv": hr.departments_csv,
+            "/hr/jobs.csv": hr.jobs_csv,
+            "/hr/employees.csv": hr.employees_csv,
+        }
+        make = files.get(path)
+        if make is None:
+            raise _Answer(404, f"No such file: {path.removeprefix('/hr/')}\n")
+        return 200, make(self.config).encode(), {"Content-Type": "text/csv; charset=utf-8"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -20,6 +20,7 @@ DATASET = "raw_hr"
 FieldType = Literal["integer", "string", "timestamp"]
 
 INT32_MAX = 2**31 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 # ISO 8601 in UTC, as the dictionary shows it: 2021-07-27T16:02:08Z (fractions allowed)
 _UTC_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
@@ -89,11 +90,11 @@ class ParsedRow:
 
 
 def _parse_integer(name: str, text: str, reasons: list[str]) -> int | None:
-    try:
-        value = int(text, 10)
-    except ValueError:
+    # ASCII digits only: int() alone would also take "1_000" and non-ASCII digits like "١٢"
+    if not _INTEGER.fullmatch(text):
         reasons.append(f"bad integer {name}: {text!r}")
         return None
+    value = int(text, 10)
     if not 0 < value <= INT32_MAX:
         reasons.append(f"{name} out of range (1..{INT32_MAX}): {value}")
         return None

@@ -63,15 +63,42 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
 
 
 def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
+    """...except HR's, which are in group hr with the rest of the HR chain."""
     from dagster_project.definitions import defs
 
     graph = defs.resolve_asset_graph()
     oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
-    assert len(oltp) == 21
+    assert len(oltp) == 24
     checked = {c.asset_key for c in graph.asset_check_keys}
     for key in oltp:
-        assert graph.get(key).group_name == "oltp"
+        expected = "hr" if key.path[1].startswith("hr_") else "oltp"
+        assert graph.get(key).group_name == expected, key.to_user_string()
         assert key in checked, f"{key.to_user_string()} has dbt tests as asset checks"
+
+
+def test_the_hr_chain_is_one_group_from_raw_hr_to_the_report():
+    """`gourmand materialize --select group:hr` must rebuild the whole chain, in any home: every
+    asset from raw_hr to the report is in group hr, and nothing in it needs an asset outside."""
+    from dagster import AssetSelection
+
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    hr = AssetSelection.groups("hr").resolve(graph)
+    names = {k.to_user_string() for k in hr}
+    assert {
+        "raw_hr/departments", "raw_hr/jobs", "raw_hr/employees", "oltp/hr_department",
+        "oltp/hr_job", "oltp/hr_employee", "lake/hr_department", "lake/hr_job",
+        "lake/hr_employee", "dwh/fct_hire", "marts/hr_hires_by_quarter",
+        "marts/hr_departments_above_mean", "reports/hr",
+    } <= names  # fmt: skip
+    outside = {
+        f"{k.to_user_string()} <- {p.to_user_string()}"
+        for k in hr
+        for p in graph.get(k).parent_keys
+        if p not in hr
+    }
+    assert outside == set()
 
 
 def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():

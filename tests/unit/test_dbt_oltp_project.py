@@ -28,7 +28,7 @@ def test_every_model_and_column_is_described(models):
 
 def test_oltp_tables_are_contracted_incremental_merges_with_a_primary_key(models):
     oltp = [m for m in models if m["schema"] == "oltp"]
-    assert len(oltp) == 21
+    assert len(oltp) == 24
     for model in oltp:
         config = model["config"]
         assert config["materialized"] == "incremental", model["name"]

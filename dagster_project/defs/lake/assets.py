@@ -8,20 +8,21 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_a
 from dagster_dbt.dbt_manifest import read_manifest_path
 
 from dagster_project.defs.dbt_projects import oltp_project
-from dagster_project.translators import lake_table_key, oltp_table_key
+from dagster_project.translators import declared_group, lake_table_key, oltp_table_key
 from extract.lake_export import export_oltp
 from extract.settings import get_settings
 
 
-def _oltp_tables() -> list[str]:
-    """The dbt_oltp models in schema `oltp`, from the manifest (no database at load time)."""
+def _oltp_tables() -> dict[str, str]:
+    """The dbt_oltp models in schema `oltp` -> their export's group, from the manifest (no
+    database at load time): `lake`, or the group the model's folder declares (HR's `hr`)."""
     # dagster-dbt's own cached read: the @dbt_assets of dbt_oltp parse the same file once
     manifest = read_manifest_path(Path(oltp_project.manifest_path))
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
+    return {
+        node["name"]: declared_group(node) or "lake"
+        for node in sorted(manifest["nodes"].values(), key=lambda n: n["name"])
         if node["resource_type"] == "model" and node["schema"] == "oltp"
-    )
+    }
 
 
 OLTP_TABLES = _oltp_tables()
@@ -33,12 +34,12 @@ OLTP_TABLES = _oltp_tables()
         AssetSpec(
             lake_table_key(table),
             deps=[oltp_table_key(table)],
-            group_name="lake",
+            group_name=group,
             kinds={"parquet", "dlt"},
             description=f"oltp.{table} as Parquet under <lake>/oltp/{table}/, appended "
             "incrementally by last_edited_at.",
         )
-        for table in OLTP_TABLES
+        for table, group in OLTP_TABLES.items()
     ],
     # a job may export only its tables (the 311 jobs export the 311 tables)
     can_subset=True,

@@ -1,0 +1,144 @@
+"""HR: the drop folder's files into raw_hr, and the KPI report at the end of the chain, all in
+group `hr` with the dbt models between them (their dbt folders declare the group), so
+`gourmand materialize --select group:hr` rebuilds the whole chain after an ingest.
+
+A sensor watches the drop folder (settings.hr_drops) and starts the `hr` job when a file is new
+or changed; ingesting is idempotent, so a file seen twice costs a no-op.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSelection,
+    AssetSpec,
+    DefaultSensorStatus,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    asset,
+    define_asset_job,
+    multi_asset,
+    sensor,
+)
+
+from dagster_project.translators import HR_GROUP, raw_table_key
+from extract.settings import get_settings
+from extract.sources.hr import DATASET, LOAD_ORDER
+
+REPORT_KEY = AssetKey(["reports", "hr"])
+MARTS = (
+    AssetKey(["marts", "hr_hires_by_quarter"]),
+    AssetKey(["marts", "hr_departments_above_mean"]),
+)
+
+
+@multi_asset(
+    name="raw_hr",
+    specs=[
+        AssetSpec(
+            raw_table_key(DATASET, table),
+            group_name=HR_GROUP,
+            kinds={"csv", "postgres"},
+            description=f"HR {table} from the drop folder's {table}*.csv files, checked against "
+            "the data dictionary and upserted on the id; bad rows go to raw_hr._rejects.",
+        )
+        for table in LOAD_ORDER
+    ],
+)
+def raw_hr_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """Ingest the files dropped since the last run (departments, then jobs, then employees)."""
+    from extract.hr_drops import ingest_drops
+    from extract.hr_ingest import create_tables
+    from extract.query import run_query
+
+    settings = get_settings()
+    create_tables(settings)  # the chain builds (empty) before the first drop
+    run = ingest_drops(settings)
+    for result in run.results:
+        context.log.info(f"{result.batch}: {result.as_metadata()}")
+    for table in LOAD_ORDER:
+        mine = [r for r in run.results if r.table == table]
+        seconds = sum(r.seconds for r in mine)
+        written = sum(r.inserted + r.updated for r in mine)
+        _, rows = run_query(f"SELECT count(*) FROM {DATASET}.{table}", settings=settings)
+        yield MaterializeResult(
+            asset_key=raw_table_key(DATASET, table),
+            metadata={
+                "files": MetadataValue.json([Path(r.batch.split(":")[1]).name for r in mine]),
+                "received": sum(r.received for r in mine),
+                "loaded": sum(r.loaded for r in mine),
+                "rejected": sum(r.rejected for r in mine),
+                "inserted": sum(r.inserted for r in mine),
+                "updated": sum(r.updated for r in mine),
+                "unchanged": sum(r.unchanged for r in mine),
+                "rows": written,
+                "seconds": round(seconds, 3),
+                "rows_per_second": round(written / seconds, 1) if seconds else 0.0,
+                "dagster/row_count": int(rows[0][0]),
+            },
+        )
+    if run.failed:
+        raise Failure(
+            description="HR files that could not be ingested (left in the drop folder, tried "
+            "again next run): " + "; ".join(f"{name}: {error}" for name, error in run.failed),
+        )
+
+
+@asset(key=REPORT_KEY, deps=list(MARTS), group_name=HR_GROUP, kinds={"html"})
+def hr_report() -> MaterializeResult:
+    """The hiring KPIs as an offline HTML report (charts and CSVs) per year with hires, under
+    <home>/reports/hr/<year>/."""
+    from extract.hr_report import build_hr_report
+    from extract.query import run_query
+
+    settings = get_settings()
+    _, rows = run_query(
+        "SELECT DISTINCT year FROM marts.hr_hires_by_quarter ORDER BY year",
+        target="warehouse",
+        settings=settings,
+    )
+    years = [int(r[0]) for r in rows]
+    folder = settings.home / "reports" / "hr"
+    paths = {str(y): str(build_hr_report(settings, y, folder / str(y))) for y in years}
+    return MaterializeResult(
+        metadata={"years": MetadataValue.json(years), "reports": MetadataValue.json(paths)}
+    )
+
+
+hr_job = define_asset_job(
+    "hr",
+    selection=AssetSelection.groups(HR_GROUP),
+    description="The HR chain: new drop-folder files into raw_hr, the OLTP tables, the lake, "
+    "the warehouse, the two KPI marts and the report.",
+)
+
+
+@sensor(
+    job=hr_job,
+    name="hr_drop_sensor",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.STOPPED,
+)
+def hr_drop_sensor(context: SensorEvaluationContext) -> RunRequest | SkipReason:
+    """A run of `hr` when a file in the drop folder is new or has changed since last seen."""
+    from extract.hr_drops import list_drops
+
+    folder = get_settings().hr_drops
+    current = {f.path.name: [f.size, f.mtime_ns] for f in list_drops(folder)}
+    seen = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    if not changed:
+        return SkipReason(f"no new HR file in {folder}")
+    digest = hashlib.sha256(json.dumps({n: current[n] for n in changed}).encode()).hexdigest()
+    return RunRequest(
+        run_key=f"hr-drop-{digest[:16]}", tags={"gourmand/hr_files": ", ".join(changed)[:250]}
+    )
