@@ -6,7 +6,8 @@ backups stay. Every Avro field records its Postgres type (`pg_type`), so a resto
 file still fits the table. Types map to Avro's own where one exists (int, long, float, double,
 boolean, bytes, string; decimal, date, timestamp-micros for timestamptz,
 local-timestamp-micros for timestamp, time-micros, uuid); the rest (json, intervals, arrays,
-unconstrained numeric, ...) travel as their exact Postgres text form. Nullable columns are
+unconstrained numeric, ...) travel as their exact Postgres text form, and so does a column that
+holds a value its Avro type cannot carry (infinity, a BC date, 24:00, NaN). Nullable columns are
 `["null", T]` unions, so nulls and empty strings stay apart.
 
 `restore` reads the file into a temp table, then replaces the table's rows in the same
@@ -120,10 +121,47 @@ def _columns(cur: Any, schema: str, table: str) -> list[Column]:
     )
     columns = []
     for name, pg_type, base, not_null in cur.fetchall():
-        # numeric without precision has no Avro decimal shape: keep its exact text
-        as_text = "(" not in pg_type if base == "numeric" else base not in _NATIVE
+        if base == "numeric":
+            # numeric without precision, or with a scale Avro's decimal refuses (negative or
+            # above the precision, which Postgres 15 allows), has no Avro decimal shape
+            precision, scale = _numeric_typmod(pg_type) if "(" in pg_type else (0, -1)
+            as_text = not 0 <= scale <= precision
+        else:
+            as_text = base not in _NATIVE
         columns.append(Column(name, pg_type, base, bool(not_null), as_text))
     return columns
+
+
+# Values a native Avro type cannot carry: psycopg2 turns infinite dates and timestamps into
+# date.max / datetime.min (a silent change), Python's dates stop at years 1..9999, its times at
+# 23:59:59.999999 (Postgres has 24:00), Avro's decimal has no NaN. The session is in UTC.
+_UNREPRESENTABLE = {
+    "date": "NOT isfinite({c}) OR {c} < '0001-01-01' OR {c} > '9999-12-31'",
+    "timestamp": "NOT isfinite({c}) OR {c} < '0001-01-01' OR {c} >= '10000-01-01'",
+    "timestamptz": "NOT isfinite({c}) OR {c} < '0001-01-01Z' OR {c} >= '10000-01-01Z'",
+    "time": "{c} = '24:00'",
+    "numeric": "{c} = 'NaN'",
+}
+
+
+def _survey(cur: Any, relation: str, columns: list[Column]) -> tuple[int, list[Column]]:
+    """The table's row count (the restore checks it got them all) and its columns, those
+    holding a value their Avro type cannot carry switched to text: one scan, in the backup's
+    snapshot."""
+    candidates = [c for c in columns if not c.as_text and c.base in _UNREPRESENTABLE]
+    checks = "".join(
+        ", coalesce(bool_or("
+        + _UNREPRESENTABLE[c.base].format(c=_quote_ident(c.name))
+        + "), false)"
+        for c in candidates
+    )
+    cur.execute(f"SELECT count(*){checks} FROM {relation}")
+    count, *found = cur.fetchone()
+    switch = {c.name for c, hit in zip(candidates, found, strict=True) if hit}
+    return int(count), [
+        Column(c.name, c.pg_type, c.base, c.not_null, True) if c.name in switch else c
+        for c in columns
+    ]
 
 
 def _schema(qualified: str, columns: list[Column]) -> dict[str, Any]:
@@ -163,6 +201,7 @@ def backup(settings: Settings, qualified: str) -> BackupResult:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
             columns = _columns(cur, schema_name, table)
+            expected_rows, columns = _survey(cur, _relation(schema_name, table), columns)
         select = ", ".join(
             f"{_quote_ident(c.name)}::text" if c.as_text else _quote_ident(c.name) for c in columns
         )
@@ -192,7 +231,12 @@ def backup(settings: Settings, qualified: str) -> BackupResult:
                 records(),
                 codec="deflate",
                 sync_interval=1024 * 1024,
-                metadata={"gourmand.table": qualified, "gourmand.created_at": stamp},
+                metadata={
+                    "gourmand.table": qualified,
+                    "gourmand.created_at": stamp,
+                    # Avro files have no end marker: a file cut after a block reads as complete
+                    "gourmand.rows": str(expected_rows),
+                },
             )
         lake.fs.mv(tmp, final)
     finally:
@@ -244,6 +288,14 @@ def _primary_key(cur: Any, schema_name: str, table: str) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
+def _read(reader: Any, shown: str) -> Iterator[Any]:
+    """The records of a backup; a damaged file (cut short, bytes changed) is a BackupError."""
+    try:
+        yield from reader
+    except Exception as exc:
+        raise BackupError(f"{shown} is damaged: {type(exc).__name__}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class RestoreResult:
     table: str
@@ -255,6 +307,7 @@ class RestoreResult:
 def restore(settings: Settings, qualified: str, file: str | None = None) -> RestoreResult:
     """Replace the table's rows with a backup's (the latest unless `file`), all or nothing."""
     import fastavro
+    import psycopg2
 
     schema_name, table = _split(qualified)
     started = time.perf_counter()
@@ -265,6 +318,9 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
             raise BackupError(f"no backup of {qualified} under {lake.display(BACKUPS)}")
         path, fs = found[-1], lake.fs
         shown = lake.display(BACKUPS, qualified, posixpath.basename(path))
+    elif file.startswith(lake.url.rstrip("/") + "/"):
+        # a URL in the lake (as `backup` prints them): through the lake's endpoint and keys
+        fs, path, shown = lake.fs, lake.path(file[len(lake.url.rstrip("/")) + 1 :]), file
     elif "://" in file:
         from fsspec.core import url_to_fs
 
@@ -284,8 +340,13 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
             cur.execute("SET application_name = 'gourmand restore'")
             cur.execute("SET TIME ZONE 'UTC'")
             columns = _columns(cur, schema_name, table)
-            reader = fastavro.reader(fh)
-            written = [(f["name"], f.get("pg_type")) for f in reader.writer_schema["fields"]]
+            try:
+                reader: Any = fastavro.reader(fh)
+                written = [(f["name"], f.get("pg_type")) for f in reader.writer_schema["fields"]]
+                promised = reader.metadata.get("gourmand.rows")  # absent from older backups
+                promised_rows = None if promised is None else int(promised)
+            except Exception as exc:
+                raise BackupError(f"{shown} is not a readable backup: {exc}") from exc
             expected = [(c.name, c.pg_type) for c in columns]
             if written != expected:
                 raise BackupError(
@@ -301,8 +362,8 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
             names = [c.name for c in columns]
             column_list = ", ".join(_quote_ident(n) for n in names)
             buffer = io.StringIO()
-            for record in reader:
-                buffer.write("\t".join(_copy_text(record[n]) for n in names) + "\n")  # type: ignore[index]
+            for record in _read(reader, shown):
+                buffer.write("\t".join(_copy_text(record[n]) for n in names) + "\n")
                 rows += 1
                 if rows % _BATCH == 0:
                     buffer.seek(0)
@@ -310,6 +371,11 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
                     buffer = io.StringIO()
             buffer.seek(0)
             cur.copy_expert(f"COPY restoring ({column_list}) FROM STDIN", buffer)
+            if promised_rows is not None and rows != promised_rows:
+                raise BackupError(
+                    f"{shown} is truncated: it holds {rows:,} of the {promised_rows:,} rows "
+                    "backed up"
+                )
             key = _primary_key(cur, schema_name, table)
             if key:
                 match = " AND ".join(f"r.{_quote_ident(k)} = t.{_quote_ident(k)}" for k in key)
@@ -336,6 +402,12 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
                     f"SELECT {column_list} FROM restoring"
                 )
         conn.commit()
+    except psycopg2.Error as exc:
+        # e.g. a foreign key of another table still points at a row the backup lacks
+        conn.rollback()
+        raise BackupError(
+            f"restoring {qualified} from {shown} failed, the table is unchanged: {str(exc).strip()}"
+        ) from exc
     except BaseException:
         conn.rollback()
         raise

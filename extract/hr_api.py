@@ -10,6 +10,7 @@ Every route but /health, /docs and /openapi.json needs `Authorization: Bearer <t
 from __future__ import annotations
 
 import hmac
+import io
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -59,7 +60,8 @@ def _rows(table: str, content_type: str, body: bytes) -> list[ParsedRow]:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise HTTPException(400, f"the CSV body is not UTF-8: {exc}") from exc
-        return list(parse_csv_lines(spec, text.splitlines()))
+        # lines end at "\n" only, as in files (str.splitlines would also split at \x0c, \x85...)
+        return list(parse_csv_lines(spec, io.StringIO(text)))
     if content_type and not content_type.startswith("application/json"):
         raise HTTPException(415, "send application/json (an array of objects) or text/csv")
     try:
@@ -79,8 +81,8 @@ def create_app(settings: Settings, token: str) -> FastAPI:
     )
 
     def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not hmac.compare_digest(given.encode(), token.encode()):
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme != "Bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
             raise HTTPException(401, "missing or wrong token", {"WWW-Authenticate": "Bearer"})
 
     @app.get("/health")
