@@ -69,6 +69,8 @@ MARTS = (
     "service_requests_per_type_per_month",
     "days_to_close_by_agency",
     "open_backlog_by_council",
+    "hr_hires_by_quarter",  # from the sandbox's HR drop, which the demo puts in the drop folder
+    "hr_departments_above_mean",
 )
 
 
