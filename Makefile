@@ -22,7 +22,7 @@ demo: setup
 
 test: setup
 	.ci/ensure-chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 dev: setup
 	$(BIN)/gourmand dev
