@@ -307,19 +307,30 @@ def _run(n: int, work: Path) -> int:
         finally:
             base.stop()
         figures.update(_chain(settings, work, n, n / figures["read_parquet_s"]))
-        changed = SandboxServer(
-            SandboxConfig(
-                socrata_years=str(YEAR), socrata_rows_per_year=n, socrata_changed_fraction=0.01
-            )
-        ).start()
-        _warm(changed)
-        figures["quiet_wait_s"] = _quiet(settings)
-        try:
-            update_s, update, _ = _in_child(home, changed.url, {"mode": "update"})
-        finally:
-            changed.stop()
+        # Three update runs, each changing the same 1% again a day later (a new sandbox with a
+        # later changed_at): the median, since one sub-second run is at the mercy of the noise
+        updates: list[tuple[float, dict[str, Any]]] = []
+        for day in (1, 2, 3):
+            changed = SandboxServer(
+                SandboxConfig(
+                    socrata_years=str(YEAR),
+                    socrata_rows_per_year=n,
+                    socrata_changed_fraction=0.01,
+                    socrata_changed_at=f"2025-06-0{day}T00:00:00",
+                )
+            ).start()
+            _warm(changed)
+            figures["quiet_wait_s"] = _quiet(settings)
+            try:
+                seconds, update, _ = _in_child(home, changed.url, {"mode": "update"})
+            finally:
+                changed.stop()
+            updates.append((seconds, update))
     finally:
         stop_embedded(settings)
+    figures["update_runs_s"] = [round(s, 3) for s, _ in updates]
+    update_s, update = sorted(updates, key=lambda u: u[0])[1]
+    assert all(u["updated"] == update["updated"] > 0 for _, u in updates), updates
     figures.update(update_s=update_s, update_updated=update["updated"])
     figures["yelp_demo"] = _yelp_demo(work)
 
@@ -366,8 +377,8 @@ def _run(n: int, work: Path) -> int:
          f"{figures['warehouse_vs_read_parquet']:.2f} x read_parquet; models; "
          f"dbt run {figures['warehouse_build_s']:.2f} s wall"),
         ("update run, 1% changed", update_s, None,
-         f"{figures['update_vs_full']:.3f} x full (target <= {update_target}); after "
-         f"{figures['quiet_wait_s']:.1f} s waiting for autovacuum"),
+         f"{figures['update_vs_full']:.3f} x full (target <= {update_target}); median of "
+         f"{', '.join(f'{s:.2f}' for s in figures['update_runs_s'])} s"),
     ]  # fmt: skip
     for name, seconds, rps, ratio in rows:
         rate = f"{rps:>12,.0f} rows/s" if rps else " " * 19
