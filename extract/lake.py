@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 
 from extract.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where used: the Dagster definitions import this module
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def open_lake(settings: Settings | None = None) -> Lake:
 
 def write_partition(lake: Lake, folder: str, table: pa.Table) -> list[str]:
     """Replace the Parquet files of one partition folder with `table` (nothing if empty)."""
+    import pyarrow.parquet as pq
+
     target = lake.path(folder)
     if lake.fs.exists(target):
         lake.fs.rm(target, recursive=True)

@@ -18,17 +18,21 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import dlt
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, to_table
 from extract.sources.la311 import LA311_DATASETS
 from extract.sources.rest import OffsetUntilShortPage, paginate_raw, prefetched, rest_client
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow (and numpy under it) is imported where it is used: loading the Dagster definitions
+# imports this module and must not pay 0.2 s for it
 
 DATASET = "raw_socrata"
 RESOURCE = "service_requests"
@@ -49,6 +53,8 @@ COLUMNS = (
 
 
 def _column_type(name: str) -> pa.DataType:
+    import pyarrow as pa
+
     if name in TIMESTAMPS:
         return pa.timestamp("ms")
     if name in FLOATS:
@@ -58,10 +64,24 @@ def _column_type(name: str) -> pa.DataType:
     return pa.string()
 
 
-SCHEMA = pa.schema([(name, _column_type(name)) for name in COLUMNS])
-# what is loaded: the key is never null (dlt's schema says so for a primary key; an Arrow
-# field that says otherwise makes dlt warn on every page)
-LOADED = pa.schema([pa.field(f.name, f.type, nullable=f.name != "srnumber") for f in SCHEMA])
+@cache
+def _schemas() -> tuple[pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    schema = pa.schema([(name, _column_type(name)) for name in COLUMNS])
+    # what is loaded: the key is never null (dlt's schema says so for a primary key; an Arrow
+    # field that says otherwise makes dlt warn on every page)
+    loaded = pa.schema([pa.field(f.name, f.type, nullable=f.name != "srnumber") for f in schema])
+    return schema, loaded
+
+
+def __getattr__(name: str) -> Any:
+    """SCHEMA (the typed page) and LOADED (what is loaded), built on first use."""
+    if name == "SCHEMA":
+        return _schemas()[0]
+    if name == "LOADED":
+        return _schemas()[1]
+    raise AttributeError(name)
 
 
 @dataclass
@@ -86,6 +106,9 @@ def datasets(settings: Settings) -> dict[int, str]:
 
 def parse_page(response: Any) -> pa.Table:
     """A CSV page as an all-text Arrow table with every expected column (absent ones null)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in COLUMNS},
         strings_can_be_null=True,
@@ -98,12 +121,17 @@ def parse_page(response: Any) -> pa.Table:
 
 def _timestamp(text: pa.ChunkedArray) -> pa.ChunkedArray:
     """Floating timestamps (`2024-03-05T14:07:09.000`); unparseable values become null."""
+    import pyarrow.compute as pc
+
     trimmed = pc.utf8_slice_codeunits(text, 0, 19)  # drop the fraction (always .000)
     return pc.strptime(trimmed, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
 
 
 def typed(page: pa.Table) -> tuple[pa.Table, pa.Array]:
     """(the page in SCHEMA, the reason per row: null where the row is fine)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     columns = []
     reasons = pa.nulls(page.num_rows, pa.string())
     for name in COLUMNS:
@@ -121,7 +149,7 @@ def typed(page: pa.Table) -> tuple[pa.Table, pa.Array]:
         else:
             value = pc.cast(text, _column_type(name), safe=False)
         columns.append(value)
-    table = pa.Table.from_arrays(columns, schema=SCHEMA)
+    table = pa.Table.from_arrays(columns, schema=_schemas()[0])
     missing_id = pc.is_null(table.column("srnumber"))
     reasons = pc.if_else(missing_id, "srnumber is missing", reasons)
     # every request has both: the merge orders versions by updateddate, OLTP requires both
@@ -237,6 +265,9 @@ def _accounted(
     context: str,
 ) -> pa.Table:
     """The page's loadable rows; the others are rejected with their reason."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     table, reasons = typed(page)
     stored: dict[str, Any] = {}
     if stored_updates is not None:
@@ -255,7 +286,7 @@ def _accounted(
     rejected = page.filter(bad)
     for row, reason in zip(rejected.to_pylist(), reasons.filter(bad).to_pylist(), strict=True):
         ledger.reject({k: v for k, v in row.items() if v is not None}, reason, context)
-    good = table.filter(pc.invert(bad)).cast(LOADED)
+    good = table.filter(pc.invert(bad)).cast(_schemas()[1])
     ledger.accept_many(good.num_rows)
     if stored:
         known = pc.is_in(good.column("srnumber"), pa.array(list(stored), pa.string()))
