@@ -109,7 +109,7 @@ def test_graphql_shows_one_connected_graph_without_orphans(ui):
     by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     # a dbt source that nothing produces would be an external, non-materializable node
     assert [k for k, n in by_key.items() if not n["isMaterializable"]] == []
-    assert {n["groupName"] for n in nodes} == {*GROUPS, "extract_socrata"}
+    assert {n["groupName"] for n in nodes} == {*GROUPS, "extract_socrata", "hr"}
     children: dict[str, set[str]] = {}
     for key, node in by_key.items():
         for parent in node["dependencyKeys"]:
@@ -126,6 +126,15 @@ def test_graphql_shows_one_connected_graph_without_orphans(ui):
     for layer in ("oltp/", "lake/", "dwh/", "marts/"):
         assert any(k.startswith(layer) for k in seen), f"nothing in {layer} below raw_yelp"
     assert "marts/top_review_count_changes" in seen
+    # the HR chain, its own group, runs from the drop folder's tables to the report
+    frontier, seen = ["raw_hr/employees"], {"raw_hr/employees"}
+    while frontier:
+        key = frontier.pop(0)
+        for child in sorted(children.get(key, ())):
+            if child not in seen:
+                seen.add(child)
+                frontier.append(child)
+    assert {"oltp/hr_employee", "lake/hr_employee", "dwh/fct_hire", "reports/hr"} <= seen
 
 
 def test_browser_shows_the_groups_and_materializes_the_extraction_group(ui):
