@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from extract.hr_ingest import IngestError, IngestResult, ensure_tables, ingest_file
+from extract.hr_ingest import FILES, IngestError, IngestResult, ensure_tables, ingest_file
 from extract.postgres import connect
 from extract.settings import Settings
-from extract.sources.hr import DATASET, LOAD_ORDER
+from extract.sources.hr import LOAD_ORDER
 
-FILES = f"{DATASET}._files"
 _NAME = re.compile(rf"^({'|'.join(LOAD_ORDER)})([_\-.][^/]*)?\.csv$", re.IGNORECASE)
 
 
@@ -55,12 +54,6 @@ def _remembered(settings: Settings) -> set[tuple[str, int, int]]:
     try:
         with conn.cursor() as cur:
             ensure_tables(cur)
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {FILES} (name text NOT NULL, size bigint NOT NULL, "
-                "mtime_ns bigint NOT NULL, resource text NOT NULL, batch text NOT NULL, "
-                "ingested_at timestamptz NOT NULL DEFAULT now(), "
-                "PRIMARY KEY (name, size, mtime_ns))"
-            )
             cur.execute(f"SELECT name, size, mtime_ns FROM {FILES}")
             seen = {(str(n), int(s), int(m)) for n, s, m in cur.fetchall()}
         conn.commit()

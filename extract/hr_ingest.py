@@ -36,11 +36,11 @@ from extract.sources.hr import (
     ParsedRow,
     hr_table,
     parse_csv_lines,
-    parse_records,
 )
 
 REJECTS = f"{DATASET}._rejects"
 LOADS = f"{DATASET}._loads"
+FILES = f"{DATASET}._files"
 _CHUNK = 20_000  # rows per COPY into the temp table
 _SQL_TYPES = {"integer": "integer", "string": "text", "timestamp": "timestamptz"}
 REJECT_SAMPLE = 1_000  # rejects returned to the caller (all of them for an API batch)
@@ -54,6 +54,7 @@ class IngestError(RuntimeError):
 class IngestResult:
     table: str
     batch: str
+    context: str = ""  # where the batch came from: the file's path, or "api"
     received: int = 0
     loaded: int = 0
     rejected: int = 0
@@ -102,6 +103,12 @@ def ensure_tables(cur: Any) -> None:
         "context text, extracted_at timestamptz NOT NULL)"
     )
     cur.execute(f"CREATE INDEX IF NOT EXISTS _rejects_batch ON {REJECTS} (resource, batch)")
+    # which drop-folder files were ingested (extract/hr_drops.py)
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {FILES} (name text NOT NULL, size bigint NOT NULL, "
+        "mtime_ns bigint NOT NULL, resource text NOT NULL, batch text NOT NULL, "
+        "ingested_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, size, mtime_ns))"
+    )
     cur.execute(
         f"CREATE TABLE IF NOT EXISTS {LOADS} (resource text NOT NULL, batch text NOT NULL, "
         "context text, received bigint NOT NULL, loaded bigint NOT NULL, "
@@ -286,6 +293,7 @@ def ingest(
             result = IngestResult(
                 table=table.name,
                 batch=batch,
+                context=context,
                 received=incoming.received,
                 loaded=loaded,
                 rejected=rejected,
@@ -347,24 +355,6 @@ def ingest_file(settings: Settings, table_name: str, path: Path) -> IngestResult
         )  # fmt: skip
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc}") from exc
-
-
-def ingest_records(settings: Settings, table_name: str, records: list[Any]) -> IngestResult:
-    """An API batch of JSON objects."""
-    table = hr_table(table_name)
-    return ingest(
-        settings, table.name, parse_records(table, records), context="api",
-        batch_prefix="api", refuse_if_misshapen=False,
-    )  # fmt: skip
-
-
-def ingest_csv_text(settings: Settings, table_name: str, text: str) -> IngestResult:
-    """An API batch sent as header-less CSV text."""
-    table = hr_table(table_name)
-    return ingest(
-        settings, table.name, parse_csv_lines(table, io.StringIO(text)), context="api",
-        batch_prefix="api", refuse_if_misshapen=False,
-    )  # fmt: skip
 
 
 def parse_json_body(body: bytes) -> list[Any]:

@@ -72,7 +72,7 @@ def raw_hr_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]
         yield MaterializeResult(
             asset_key=raw_table_key(DATASET, table),
             metadata={
-                "files": MetadataValue.json([Path(r.batch.split(":")[1]).name for r in mine]),
+                "files": MetadataValue.json([Path(r.context).name for r in mine]),
                 "received": sum(r.received for r in mine),
                 "loaded": sum(r.loaded for r in mine),
                 "rejected": sum(r.rejected for r in mine),
