@@ -53,20 +53,30 @@ def open_lake(settings: Settings | None = None) -> Lake:
 
 
 def write_partition(lake: Lake, folder: str, table: pa.Table) -> list[str]:
-    """Replace the Parquet files of one partition folder with `table` (nothing if empty)."""
+    """Replace the Parquet file of one partition folder with `table` (no file if it is empty).
+
+    The new file is written beside the old one under a temporary name and then moved over it
+    (a rename on a local disk, one whole-object copy on S3), so a reader sees the old partition
+    or the new one, never none, and a killed write leaves the old file in place.
+    """
+    import uuid
+
     import pyarrow.parquet as pq
 
     target = lake.path(folder)
-    if lake.fs.exists(target):
-        lake.fs.rm(target, recursive=True)
+    final = posixpath.join(target, "part-0.parquet")
     if table.num_rows == 0:
+        if lake.fs.exists(target):
+            lake.fs.rm(target, recursive=True)
         return []
     lake.fs.makedirs(target, exist_ok=True)
-    final = posixpath.join(target, "part-0.parquet")
-    tmp = posixpath.join(target, ".part-0.parquet.tmp")
+    tmp = posixpath.join(target, f".part-0.{uuid.uuid4().hex}.tmp")
     with lake.fs.open(tmp, "wb") as fh:
         pq.write_table(table, fh, compression="zstd")
     lake.fs.mv(tmp, final)
+    for leftover in lake.fs.ls(target, detail=False):
+        if posixpath.basename(leftover) != "part-0.parquet":
+            lake.fs.rm(leftover)  # a temporary file of a killed write
     return [final]
 
 

@@ -7,8 +7,16 @@ it moves only when a row's content changes), kept in dlt's pipeline state, so a 
 what changed since the last successful export and a run with no change writes no file.
 
 Files are only ever appended (dlt's filesystem `merge` degrades to append anyway): the same key
-can appear in several files, and an export re-run after a crash can leave a duplicate file. The
-warehouse staging therefore keeps, per key, the row with the latest `last_edited_at`.
+can appear in several files. The warehouse staging therefore keeps, per key, the row with the
+latest `last_edited_at`, unless a tombstone names the key: rows the OLTP model deletes (a day
+loaded again no longer lists them) are recorded in `oltp_meta.deleted_rows`, exported with the
+tables as `<lake>/oltp/deleted_rows/`, and the staging hides a row deleted after its last edit.
+
+Crash safety: a load's files count once dlt has recorded the load (`_dlt_loads`); files of a load
+that never finished (a killed run) are deleted at the start of the next export, which exports
+the same rows again (the cursor only moves with a finished load). A full refresh writes every
+row of its tables beside the old files and deletes the old files only once the new load is
+recorded: readers see the old rows, then both (identical, deduplicated), then the new.
 
 Every run records what it wrote per table in `lake_export.exports` (Postgres).
 """
@@ -16,6 +24,7 @@ Every run records what it wrote per table in `lake_export.exports` (Postgres).
 from __future__ import annotations
 
 import logging
+import posixpath
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +33,7 @@ from typing import Any
 
 import dlt
 
+from extract import lake as lake_mod
 from extract.postgres import connect, oltp_dsn
 from extract.settings import Settings, get_settings
 
@@ -31,6 +41,8 @@ SCHEMA = "oltp"
 DATASET = "oltp"  # the folder under the lake root
 CURSOR = "last_edited_at"
 LEDGER = "lake_export.exports"
+# rows the OLTP model deleted (macros/folding.sql in dbt_oltp), exported beside the tables
+TOMBSTONES = ("oltp_meta", "deleted_rows", "deleted_at")
 
 
 @dataclass(frozen=True)
@@ -100,23 +112,38 @@ def _known_types(sql_type: Any) -> Any:
     return Numeric(asdecimal=False) if isinstance(sql_type, Float) else sql_type
 
 
-def _resources(settings: Settings, tables: Sequence[str]) -> list[Any]:
+def _tombstones_exist(settings: Settings) -> bool:
+    conn = connect(settings, read_only=True)
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (f"{TOMBSTONES[0]}.{TOMBSTONES[1]}",))
+        found = cur.fetchone()[0] is not None
+    conn.close()
+    return found
+
+
+def _resources(settings: Settings, tables: Sequence[str], full_refresh: bool) -> list[Any]:
+    """One sql_table per table (plus the tombstones), incremental on its cursor; a full refresh
+    reads every row and leaves the cursors where they are (the next export then re-reads a few
+    rows it already has, which the staging deduplicates)."""
     from dlt.sources.sql_database import sql_table
     from sqlalchemy import create_engine
 
     # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the project ships psycopg2
     dsn = oltp_dsn(settings).replace("postgresql://", "postgresql+psycopg2://", 1)
+    sources = [(SCHEMA, table, CURSOR) for table in tables]
+    if _tombstones_exist(settings):
+        sources.append(TOMBSTONES)
     # dlt reads the tables round-robin, each generator holding its connection open
-    engine = create_engine(dsn, pool_size=len(tables) + 1, max_overflow=2)
+    engine = create_engine(dsn, pool_size=len(sources) + 1, max_overflow=2)
     resources = []
-    for table in tables:
+    for schema, table, cursor in sources:
         resource = sql_table(
             credentials=engine,
             table=table,
-            schema=SCHEMA,
+            schema=schema,
             backend="pyarrow",
             reflection_level="full",
-            incremental=dlt.sources.incremental(CURSOR),
+            incremental=None if full_refresh else dlt.sources.incremental(cursor),
             type_adapter_callback=_known_types,
             write_disposition="append",
         )
@@ -124,11 +151,55 @@ def _resources(settings: Settings, tables: Sequence[str]) -> list[Any]:
     return resources
 
 
-def _run(pipeline: dlt.Pipeline, resources: list[Any], full_refresh: bool) -> Any:
-    if full_refresh:
-        # drops the tables' files and resets their cursors before loading everything again
-        return pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources")
-    return pipeline.run(resources, loader_file_format="parquet")
+def _file_load_id(path: str) -> str:
+    """`<load_id>.<file_id>.<ext>` (dlt's layout above) -> load_id, which itself holds a dot."""
+    return posixpath.basename(path).rsplit(".", 2)[0]
+
+
+def _finished_loads(lake: lake_mod.Lake) -> set[str]:
+    """Load ids dlt recorded as complete (`_dlt_loads/<pipeline>__<load_id>.jsonl`)."""
+    folder = lake.path(DATASET, "_dlt_loads")
+    if not lake.fs.exists(folder):
+        return set()
+    return {
+        posixpath.basename(p).removesuffix(".jsonl").rsplit("__", 1)[-1]
+        for p in lake.fs.ls(folder, detail=False)
+    }
+
+
+def _table_files(lake: lake_mod.Lake) -> dict[str, list[str]]:
+    base = lake.path(DATASET)
+    if not lake.fs.exists(base):
+        return {}
+    out = {}
+    for folder in lake.fs.ls(base, detail=False):
+        name = posixpath.basename(folder.rstrip("/"))
+        if not name.startswith(("_", ".")) and lake.fs.isdir(folder):
+            out[name] = lake_mod.list_files(lake, posixpath.join(DATASET, name))
+    return out
+
+
+def remove_unfinished(lake: lake_mod.Lake) -> list[str]:
+    """Delete data files of loads dlt never recorded as finished (a killed export)."""
+    finished = _finished_loads(lake)
+    stale = [
+        path
+        for files in _table_files(lake).values()
+        for path in files
+        if _file_load_id(path) not in finished
+    ]
+    for path in stale:
+        lake.fs.rm(path)
+    return stale
+
+
+def _remove_superseded(lake: lake_mod.Lake, tables: Sequence[str], load_id: str) -> None:
+    """After a full refresh: the refreshed tables' files of earlier loads."""
+    files = _table_files(lake)
+    for table in tables:
+        for path in files.get(table, []):
+            if _file_load_id(path) != load_id:
+                lake.fs.rm(path)
 
 
 def _record(settings: Settings, result: ExportResult, watermarks: dict[str, Any]) -> None:
@@ -179,16 +250,20 @@ def export_oltp(
     started = time.perf_counter()
     pipeline = make_pipeline(settings)
     if pipeline.has_pending_data:
-        # a crashed run's package: its files may be partly written; the staging dedups them
+        # a killed run's package: exported again from the unmoved cursor instead
         pipeline.drop_pending_packages()
-    resources = _resources(settings, selected)
+    lake = lake_mod.open_lake(settings)
+    remove_unfinished(lake)
+    resources = _resources(settings, selected, full_refresh)
     ties = _ExpectedCursorTies()
     logging.getLogger("dlt").addFilter(ties)
     try:
-        info = _run(pipeline, resources, full_refresh)
+        info = pipeline.run(resources, loader_file_format="parquet")
     finally:
         logging.getLogger("dlt").removeFilter(ties)
     info.raise_on_failed_jobs()
+    if full_refresh and info.loads_ids:
+        _remove_superseded(lake, [*selected, TOMBSTONES[1]], info.loads_ids[-1])
     counts = {table: 0 for table in selected}
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:

@@ -33,6 +33,8 @@ class SourceSpec:
     resources: tuple[str, ...]
     daily: bool
     partition_column: str | None  # lake partition folder `<column>=<batch>`, None: whole table
+    # indexes the models downstream need on the raw tables: {table: (columns, ...)}
+    indexes: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -44,6 +46,7 @@ SOURCES: dict[str, SourceSpec] = {
         ("businesses", "businesses__categories", "businesses__transactions", "reviews", "events"),
         True,
         "surveyed_on",
+        yelp.INDEXES,
     ),
     "socrata": SourceSpec("socrata", socrata.DATASET, (socrata.RESOURCE,), False, "batch"),
 }
@@ -235,6 +238,24 @@ def _ensure_rejects_table(spec: SourceSpec, settings: Settings) -> None:
     conn.close()
 
 
+def _ensure_indexes(spec: SourceSpec, settings: Settings) -> None:
+    """The spec's indexes on its raw tables (dlt creates none), once the tables exist."""
+    if not spec.indexes:
+        return
+    with connect(settings) as conn, conn.cursor() as cur:
+        for table, indexes in spec.indexes.items():
+            cur.execute("SELECT to_regclass(%s)", (f'{spec.dataset}."{table}"',))
+            if cur.fetchone()[0] is None:
+                continue
+            for columns in indexes:
+                name = f"{table}__{'_'.join(columns)}"
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                cur.execute(
+                    f'CREATE INDEX IF NOT EXISTS "{name}" ON {spec.dataset}."{table}" ({quoted})'
+                )
+    conn.close()
+
+
 def _prune_superseded(
     spec: SourceSpec, settings: Settings, batch: str, load_ids: list[str], resources: Sequence[str]
 ) -> None:
@@ -382,6 +403,7 @@ def run_source(
     load_ids = list(info.loads_ids)
     counts = _tables_written(info, pipeline)
     _ensure_rejects_table(spec, settings)
+    _ensure_indexes(spec, settings)
     _prune_superseded(spec, settings, batch, load_ids, selected)
 
     after = {} if spec.name == "socrata" else _row_totals(settings, spec.dataset)

@@ -44,3 +44,6 @@
 {% macro utc_date(instant) -%}{{ return(adapter.dispatch('utc_date')(instant)) }}{%- endmacro %}
 {% macro default__utc_date(instant) -%}cast(({{ instant }}) at time zone 'UTC' as date){%- endmacro %}
 {% macro bigquery__utc_date(instant) -%}date({{ instant }}, 'UTC'){%- endmacro %}
+
+{# An instant before any data: the start of an incremental model's first comparison. #}
+{% macro long_ago() -%}cast('1900-01-01 00:00:00+00' as {{ timestamptz_type() }}){%- endmacro %}

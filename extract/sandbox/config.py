@@ -35,6 +35,10 @@ class SandboxConfig:
     bad_rating_every: int = 0
     negative_review_count_every: int = 0
     unknown_state_every: int = 0
+    # a survey day whose data the source revised after it was first served: on it, about one
+    # business in eight is no longer listed, one in five has another rating and one in ten a new
+    # name (a re-run of that day must replace what the first run loaded)
+    yelp_revised_day: date | None = None
     # Socrata (LA 311): years served, size, later updates and row faults
     socrata_years: str = "2023,2024"
     socrata_rows_per_year: int = 2000

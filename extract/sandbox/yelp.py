@@ -214,11 +214,34 @@ def _apply_faults(config: SandboxConfig, biz: Business, out: dict[str, Any]) -> 
         out["rating"] = "four and a half"
 
 
+def _revised(config: SandboxConfig, day: int) -> bool:
+    return config.yelp_revised_day is not None and day_index(config, config.yelp_revised_day) == day
+
+
+def _revise(config: SandboxConfig, biz: Business, out: dict[str, Any]) -> None:
+    """The revised day's answer for a listed business: another rating, sometimes another name."""
+    if unit(config.seed, biz.key, "revised-rating") < 0.2:
+        out["rating"] = 1.0 if out["rating"] >= 3.0 else 5.0
+    if unit(config.seed, biz.key, "revised-name") < 0.1:
+        out["name"] = f"{out['name']} (Revised)"
+
+
+def listed(config: SandboxConfig, biz: Business, day: int) -> bool:
+    """Whether search lists the business on `day` (open, and not dropped by a revision)."""
+    if not biz.active(day):
+        return False
+    return not (_revised(config, day) and unit(config.seed, biz.key, "revised-drop") < 0.125)
+
+
 def search(config: SandboxConfig, county: County, day: int) -> list[dict[str, Any]]:
-    """Businesses open in the county on `day`, in a stable order."""
-    open_now = [b for b in businesses_of(config, county, day) if b.active(day)]
+    """Businesses listed in the county on `day`, in a stable order."""
+    open_now = [b for b in businesses_of(config, county, day) if listed(config, b, day)]
     open_now.sort(key=lambda b: yelp_id(config.seed, b.key))
-    return [business_json(config, b, day) for b in open_now]
+    found = [business_json(config, b, day) for b in open_now]
+    if _revised(config, day):
+        for biz, out in zip(open_now, found, strict=True):
+            _revise(config, biz, out)
+    return found
 
 
 def find_business(

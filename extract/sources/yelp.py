@@ -4,7 +4,7 @@ One run pulls one survey day. Against the sandbox the day is sent as `day=` so p
 replayed; against the live API only today can be surveyed. Every business row carries the day it
 describes (`surveyed_on`) and when it was extracted, so a daily pull adds one snapshot per
 business per day, and re-running a day replaces that day's snapshots (delete-insert on
-`surveyed_on`). Records that are structurally broken go to `raw_yelp._rejects`.
+`surveyed_on`), for every resource. Records that are structurally broken go to `raw_yelp._rejects`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,14 @@ from extract.sources.accounting import BatchLedger, Rejected, to_table
 from extract.sources.rest import get_json, paginate_json, rest_client
 
 DATASET = "raw_yelp"
+# What the OLTP model looks up in the daily snapshots: an entity's days, a day's rows.
+INDEXES = {
+    "businesses": (("id", "surveyed_on"), ("surveyed_on",)),
+    "businesses__categories": (("surveyed_on",), ("alias", "surveyed_on")),
+    "businesses__transactions": (("surveyed_on",),),
+    "reviews": (("id", "surveyed_on"), ("user_id", "surveyed_on"), ("surveyed_on",)),
+    "events": (("id", "surveyed_on"), ("surveyed_on",)),
+}
 PAGE_SIZE = 50
 MAX_RESULTS = 1000  # Yelp refuses limit + offset > 1000
 PRICE_LEVELS = {"$": 1, "$$": 2, "$$$": 3, "$$$$": 4}
@@ -433,12 +441,24 @@ def yelp_source(
             columns={**_DAY, **_types(text="business_id transaction_type")},
         )
 
+    # Reviews and events are daily snapshots too: the OLTP model folds any day in any order,
+    # so each day keeps what it said (the newest snapshot wins there, not the latest load).
     @dlt.resource(name="reviews", write_disposition=merge)
     def reviews() -> Iterator[Any]:
-        yield from _emit(day.reviews, primary_key="id", columns=REVIEW_COLUMNS)
+        yield from _emit(
+            day.reviews,
+            primary_key=["id", "surveyed_on"],
+            merge_key="surveyed_on",
+            columns=REVIEW_COLUMNS,
+        )
 
     @dlt.resource(name="events", write_disposition=merge)
     def events() -> Iterator[Any]:
-        yield from _emit(day.events, primary_key="id", columns=EVENT_COLUMNS)
+        yield from _emit(
+            day.events,
+            primary_key=["id", "surveyed_on"],
+            merge_key="surveyed_on",
+            columns=EVENT_COLUMNS,
+        )
 
     return businesses, categories, transactions, reviews, events

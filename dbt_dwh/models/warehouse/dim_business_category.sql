@@ -1,9 +1,9 @@
--- Business categories, current version (history in snap_business_category).
+-- Business categories, with the survey days they were listed on.
 with
 
-versions as (
+categories as (
 
-    select * from {{ ref('snap_business_category') }}
+    select * from {{ ref('stg_lake__business_category') }}
 
 )
 
@@ -14,5 +14,4 @@ select
     valid_from,
     coalesce(valid_to, {{ open_end() }}) as valid_to,
     last_edited_at
-from versions
-where dbt_valid_to is null
+from categories

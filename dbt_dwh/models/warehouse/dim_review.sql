@@ -1,9 +1,9 @@
 -- Reviews, current version, with the business and reviewer they belong to.
 with
 
-versions as (
+reviews as (
 
-    select * from {{ ref('snap_review') }}
+    select * from {{ ref('stg_lake__review') }}
 
 )
 
@@ -18,5 +18,4 @@ select
     {{ date_key('cast(created_at as date)') }} as created_date_key,
     url,
     last_edited_at
-from versions
-where dbt_valid_to is null
+from reviews

@@ -1,9 +1,9 @@
 -- Transaction types (delivery, pickup, ...), current version.
 with
 
-versions as (
+transaction_types as (
 
-    select * from {{ ref('snap_transaction_type') }}
+    select * from {{ ref('stg_lake__transaction_type') }}
 
 )
 
@@ -13,5 +13,4 @@ select
     valid_from,
     coalesce(valid_to, {{ open_end() }}) as valid_to,
     last_edited_at
-from versions
-where dbt_valid_to is null
+from transaction_types

@@ -1,9 +1,9 @@
 -- Reviewers, current version.
 with
 
-versions as (
+reviewers as (
 
-    select * from {{ ref('snap_user') }}
+    select * from {{ ref('stg_lake__user') }}
 
 )
 
@@ -13,5 +13,4 @@ select
     user_name,
     profile_url,
     last_edited_at
-from versions
-where dbt_valid_to is null
+from reviewers

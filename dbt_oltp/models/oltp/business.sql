@@ -1,46 +1,27 @@
 {{
     config(
         unique_key='business_id',
+        incremental_strategy='replace_scope',
         indexes=[
             {'columns': ['city_id']},
             {'columns': ['payment_level_id']},
             {'columns': ['yelp_business_id'], 'unique': True},
             {'columns': ['last_edited_at']},
         ],
+        pre_hook="{{ capture_fold_scope(['businesses'], business_keys()) }}",
+        post_hook="{{ commit_fold_scope() }}",
     )
 }}
 
+-- The latest state of each business: its newest listing, open or closed (soft delete: valid_to
+-- is the first survey day it was no longer listed). Businesses no listing mentions any more go
+-- in the run's sweep (their holdings and links go first).
+
 with
-
-snapshots as (
-
-    select * from {{ ref('stg_yelp__businesses') }}
-    {{ since_last_folded('surveyed_on', 'last_surveyed_on') }}
-
-),
-
-last_day as (
-
-    select max(surveyed_on) as surveyed_on from snapshots
-
-),
 
 latest as (
 
-    -- the latest version of each business
-    select distinct on (yelp_business_id) *
-    from snapshots
-    order by yelp_business_id asc, surveyed_on desc, extracted_at desc
-
-),
-
-first_seen as (
-
-    select
-        yelp_business_id,
-        min(surveyed_on) as valid_from
-    from snapshots
-    group by yelp_business_id
+    {{ newest_snapshots(ref('stg_yelp__businesses'), 'yelp_business_id') }}
 
 ),
 
@@ -57,11 +38,6 @@ final as (
         latest.zip_code,
         {{ stable_key(["coalesce(latest.city_name, 'Unknown')", 'latest.county_name',
                        'latest.state_name']) }} as city_id,
-        -- listed on the newest survey day: open; gone from it: closed (soft delete)
-        case
-            when latest.surveyed_on < last_day.surveyed_on or latest.is_closed then 'closed'
-            else 'open'
-        end as business_status,
         latest.url,
         latest.rating,
         latest.review_count,
@@ -69,26 +45,33 @@ final as (
         latest.latitude,
         latest.longitude,
         latest.payment_level_id,
-        first_seen.valid_from,
-        case
-            when latest.surveyed_on < last_day.surveyed_on then latest.surveyed_on + 1
-        end as valid_to,
-        latest.surveyed_on as last_surveyed_on
-
+        latest.is_closed,
+        latest.surveyed_on as last_surveyed_on,
+        {{ next_survey_day('latest.surveyed_on') }} as valid_to,
+        (
+            select min(listed.surveyed_on) from {{ ref('stg_yelp__businesses') }} as listed
+            where listed.yelp_business_id = latest.yelp_business_id
+        ) as valid_from
     from latest
-    cross join last_day
-    inner join first_seen on latest.yelp_business_id = first_seen.yelp_business_id
 
 ),
 
 hashed as (
 
     select
-        *,
+        final.*,
+        -- listed on the newest survey day: open; gone from it: closed
+        case
+            when final.valid_to is not null or final.is_closed then 'closed' else 'open'
+        end as business_status,
         {{ row_hash([
-            'chain_name', 'alias', 'address1', 'address2', 'address3', 'zip_code', 'city_id',
-            'business_status', 'url', 'rating', 'review_count', 'phone', 'latitude',
-            'longitude', 'payment_level_id', 'valid_to',
+            'final.chain_name', 'final.alias', 'final.address1', 'final.address2',
+            'final.address3', 'final.zip_code', 'final.city_id',
+            "case when final.valid_to is not null or final.is_closed then 'closed' "
+            ~ "else 'open' end",
+            'final.url', 'final.rating', 'final.review_count', 'final.phone', 'final.latitude',
+            'final.longitude', 'final.payment_level_id', 'final.valid_from',
+            'final.valid_to', 'final.last_surveyed_on',
         ]) }} as row_hash
     from final
 
@@ -112,11 +95,7 @@ select
     hashed.latitude,
     hashed.longitude,
     hashed.payment_level_id,
-    {% if is_incremental() %}
-        coalesce(previous.valid_from, hashed.valid_from) as valid_from,
-    {% else %}
-        hashed.valid_from,
-    {% endif %}
+    hashed.valid_from,
     hashed.valid_to,
     hashed.last_surveyed_on,
     hashed.row_hash,

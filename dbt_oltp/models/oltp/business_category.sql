@@ -17,7 +17,8 @@ final as (
         first_seen_on,
         valid_to,
         last_seen_on,
-        {{ row_hash(['category_alias', 'category_title', 'valid_to']) }} as row_hash
+        {{ row_hash(['category_alias', 'category_title', 'first_seen_on', 'valid_to',
+                     'last_seen_on']) }} as row_hash
     from sightings
 
 )
@@ -26,7 +27,7 @@ select
     final.category_id,
     final.category_alias,
     final.category_title,
-    {{ kept_valid_from('final', 'previous') }} as valid_from,
+    final.first_seen_on as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,

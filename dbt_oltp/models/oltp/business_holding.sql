@@ -1,21 +1,30 @@
 {{
     config(
         unique_key=['business_id', 'surveyed_on'],
+        incremental_strategy='replace_scope',
+        scope_column='surveyed_on',
         indexes=[
-            {'columns': ['business_id', 'surveyed_on'], 'unique': True},
+            {'columns': ['surveyed_on']},
             {'columns': ['last_edited_at']},
         ],
+        pre_hook="{{ capture_fold_scope(['businesses']) }}",
+        post_hook="{{ commit_fold_scope() }}",
     )
 }}
 
 -- depends_on: {{ ref('business') }}
 
+-- One row per business per survey day. A folded day is replaced whole: a business its listing
+-- no longer has loses that day's holding.
+
 with
 
-snapshots as (
+listings as (
 
     select * from {{ ref('stg_yelp__businesses') }}
-    {{ since_last_folded('surveyed_on', 'surveyed_on') }}
+    {%- if is_incremental() %}
+    where surveyed_on in {{ fold_days() }}
+    {%- endif %}
 
 ),
 
@@ -28,7 +37,7 @@ final as (
         review_count,
         {{ row_hash(['rating', 'review_count']) }} as row_hash
 
-    from snapshots
+    from listings
 
 )
 

@@ -1,6 +1,11 @@
 {{
     config(
         unique_key='event_id',
+        incremental_strategy='replace_scope',
+        scope_column='yelp_event_id',
+        pre_hook="{{ capture_fold_scope(['events'],
+                                         snapshot_keys(ref('stg_yelp__events'), 'yelp_event_id')) }}",
+        post_hook="{{ commit_fold_scope() }}",
         indexes=[
             {'columns': ['event_category_id']},
             {'columns': ['county_id']},
@@ -14,18 +19,9 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_yelp__events') }}
-    {{ since_last_folded('surveyed_on', 'last_surveyed_on') }}
-
-),
-
 latest as (
 
-    select distinct on (yelp_event_id) *
-    from events
-    order by yelp_event_id asc, surveyed_on desc, extracted_at desc
+    {{ newest_snapshots(ref('stg_yelp__events'), 'yelp_event_id') }}
 
 ),
 
@@ -52,7 +48,8 @@ final as (
         surveyed_on as last_surveyed_on,
         {{ row_hash(['event_name', 'description', 'category_alias', 'starts_at', 'ends_at',
                      'cost', 'cost_max', 'is_free', 'is_canceled', 'attending_count',
-                     'interested_count', 'event_site_url']) }} as row_hash
+                     'interested_count', 'event_site_url', 'county_name', 'state_name',
+                     'latitude', 'longitude', 'surveyed_on']) }} as row_hash
     from latest
 
 )

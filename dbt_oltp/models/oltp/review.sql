@@ -1,6 +1,11 @@
 {{
     config(
         unique_key='review_id',
+        incremental_strategy='replace_scope',
+        scope_column='yelp_review_id',
+        pre_hook="{{ capture_fold_scope(['reviews'],
+                                         snapshot_keys(ref('stg_yelp__reviews'), 'yelp_review_id')) }}",
+        post_hook="{{ commit_fold_scope() }}",
         indexes=[
             {'columns': ['business_id']},
             {'columns': ['user_id']},
@@ -14,18 +19,10 @@
 
 with
 
-reviews as (
-
-    select * from {{ ref('stg_yelp__reviews') }}
-    {{ since_last_folded('surveyed_on', 'last_surveyed_on') }}
-
-),
-
 latest as (
 
-    select distinct on (yelp_review_id) *
-    from reviews
-    order by yelp_review_id asc, surveyed_on desc, extracted_at desc
+    -- each review as its newest snapshot shows it
+    {{ newest_snapshots(ref('stg_yelp__reviews'), 'yelp_review_id') }}
 
 ),
 
@@ -42,7 +39,7 @@ final as (
         url,
         surveyed_on as last_surveyed_on,
         {{ row_hash(['yelp_business_id', 'yelp_user_id', 'rating', 'review_text',
-                     'created_at', 'url']) }} as row_hash
+                     'created_at', 'url', 'surveyed_on']) }} as row_hash
     from latest
 
 )

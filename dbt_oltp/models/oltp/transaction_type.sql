@@ -16,7 +16,7 @@ final as (
         first_seen_on,
         valid_to,
         last_seen_on,
-        {{ row_hash(['transaction_type', 'valid_to']) }} as row_hash
+        {{ row_hash(['transaction_type', 'first_seen_on', 'valid_to', 'last_seen_on']) }} as row_hash
     from sightings
 
 )
@@ -24,7 +24,7 @@ final as (
 select
     final.transaction_type_id,
     final.transaction_type_name,
-    {{ kept_valid_from('final', 'previous') }} as valid_from,
+    final.first_seen_on as valid_from,
     final.valid_to,
     final.last_seen_on,
     final.row_hash,

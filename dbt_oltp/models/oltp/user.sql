@@ -1,20 +1,22 @@
-{{ config(unique_key='user_id', indexes=[{'columns': ['last_edited_at']}]) }}
+{{
+    config(
+        unique_key='user_id',
+        incremental_strategy='replace_scope',
+        indexes=[{'columns': ['last_edited_at']}],
+        pre_hook="{{ capture_fold_scope(['reviews'],
+                                         snapshot_keys(ref('stg_yelp__reviews'), 'yelp_user_id')) }}",
+        post_hook="{{ commit_fold_scope() }}",
+    )
+}}
+
+-- Reviewers, as their newest review shows them. A user no review mentions any more goes in the
+-- run's sweep (after their reviews).
 
 with
 
-reviews as (
-
-    select * from {{ ref('stg_yelp__reviews') }}
-    {{ since_last_folded('surveyed_on', 'last_surveyed_on') }}
-
-),
-
 latest as (
 
-    select distinct on (yelp_user_id) *
-    from reviews
-    where yelp_user_id is not null
-    order by yelp_user_id asc, surveyed_on desc, extracted_at desc
+    {{ newest_snapshots(ref('stg_yelp__reviews'), 'yelp_user_id') }}
 
 ),
 
@@ -27,7 +29,7 @@ final as (
         user_profile_url as profile_url,
         user_image_url as image_url,
         surveyed_on as last_surveyed_on,
-        {{ row_hash(['user_name', 'user_profile_url', 'user_image_url']) }} as row_hash
+        {{ row_hash(['user_name', 'user_profile_url', 'user_image_url', 'surveyed_on']) }} as row_hash
     from latest
 
 )

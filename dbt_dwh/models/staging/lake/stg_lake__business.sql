@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'business'), ['business_id']) }}
+    {{ visible_version(source('lake', 'business'), ['business_id'], 'business') }}
 
 ),
 

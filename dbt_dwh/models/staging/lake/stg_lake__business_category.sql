@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'business_category'), ['category_id']) }}
+    {{ visible_version(source('lake', 'business_category'), ['category_id'], 'business_category') }}
 
 ),
 

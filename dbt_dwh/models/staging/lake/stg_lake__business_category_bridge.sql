@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'business_category_bridge'), ['business_id', 'category_id']) }}
+    {{ visible_version(
+        source('lake', 'business_category_bridge'), ['business_id', 'category_id', 'valid_from'], 'business_category_bridge'
+    ) }}
 
 ),
 
@@ -13,7 +15,6 @@ renamed as (
         category_id,
         valid_from,
         valid_to,
-        last_seen_on,
         last_edited_at
 
     from source

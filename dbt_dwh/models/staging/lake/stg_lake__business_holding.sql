@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'business_holding'), ['business_id', 'surveyed_on']) }}
+    {{ visible_version(source('lake', 'business_holding'), ['business_id', 'surveyed_on'], 'business_holding') }}
 
 ),
 

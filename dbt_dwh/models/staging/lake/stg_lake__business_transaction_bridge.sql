@@ -2,8 +2,10 @@ with
 
 source as (
 
-    {{ latest_version(
-        source('lake', 'business_transaction_bridge'), ['business_id', 'transaction_type_id']
+    {{ visible_version(
+        source('lake', 'business_transaction_bridge'),
+        ['business_id', 'transaction_type_id', 'valid_from'],
+        'business_transaction_bridge',
     ) }}
 
 ),
@@ -15,7 +17,6 @@ renamed as (
         transaction_type_id,
         valid_from,
         valid_to,
-        last_seen_on,
         last_edited_at
 
     from source

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'city'), ['city_id']) }}
+    {{ visible_version(source('lake', 'city'), ['city_id'], 'city') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'event'), ['event_id']) }}
+    {{ visible_version(source('lake', 'event'), ['event_id'], 'event') }}
 
 ),
 

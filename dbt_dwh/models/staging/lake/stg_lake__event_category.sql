@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'event_category'), ['event_category_id']) }}
+    {{ visible_version(source('lake', 'event_category'), ['event_category_id'], 'event_category') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'transaction_type'), ['transaction_type_id']) }}
+    {{ visible_version(source('lake', 'transaction_type'), ['transaction_type_id'], 'transaction_type') }}
 
 ),
 
