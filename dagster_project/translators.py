@@ -68,6 +68,11 @@ class GourmandDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            # a table written by another table's load (raw_yelp._loads, the day ledger written
+            # with the businesses) names that table's asset in its meta
+            declared = (dbt_resource_props.get("meta") or {}).get("dagster", {}).get("asset_key")
+            if declared:
+                return AssetKey(list(declared))
             return raw_table_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 

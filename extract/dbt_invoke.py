@@ -1,18 +1,24 @@
-"""Running one of the dbt projects as a subprocess with the project's settings.
+"""Running one of the dbt projects with the project's settings, for whatever is not Dagster.
 
 Dagster runs dbt through dagster-dbt's resource; this is for everything else that needs a dbt
 invocation and its run results (the tests and the benchmarks), so they reach the same database
 the same way an analyst's `dbt build --profiles-dir ../profiles` does: through the GOURMAND_PG_*
 variables the shared profiles read.
+
+dbt runs in this process through its programmatic runner (dbtRunner): a subprocess pays dbt's
+import and start-up, about 3 s, on every call. The profile reads its settings from the
+environment, so the settings' variables are set for the duration of the call (one call at a
+time: the environment is the process's).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,7 @@ from typing import Any
 from extract.settings import Settings
 from extract.warehouse import dbt_environment
 
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -39,23 +45,70 @@ class DbtRun:
         )
 
 
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its database open in a class attribute for the life of the process (a
+    CLI process ends, so it never needs to close it). In process, that handle would hold the
+    warehouse file's write lock after the call, and clash with any other connection to the
+    file; there is no public close, so the environment it caches is closed here."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # not installed: nothing was opened
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
 def run_dbt(
     project: str, args: list[str], settings: Settings, *, target_path: Path | None = None
 ) -> DbtRun:
     """`dbt <args>` in `project` (dbt_oltp or dbt_dwh); target/logs go to `target_path` if given
-    (so concurrent runs do not share dbt's target folder)."""
-    env = {**os.environ, **dbt_environment(settings)}
-    if target_path is not None:
-        env["DBT_TARGET_PATH"] = str(target_path / "target")
-        env["DBT_LOG_PATH"] = str(target_path / "logs")
+    (so runs against different homes keep their own partial-parse state)."""
+    from dbt.cli.main import dbtRunner
+
     project_dir = settings.project_root / project
+    target = (target_path / "target") if target_path is not None else project_dir / "target"
+    logs = (target_path / "logs") if target_path is not None else project_dir / "logs"
+    lines: list[str] = []
+
+    def collect(event: Any) -> None:
+        # what dbt would print: the INFO-level lines and up
+        if event.info.level in ("info", "warn", "error"):
+            lines.append(event.info.msg)
+
+    argv = [*args, "--project-dir", str(project_dir),
+            "--profiles-dir", str(settings.project_root / "profiles"),
+            "--target-path", str(target), "--log-path", str(logs)]  # fmt: skip
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
-    result = subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(project_dir),
-         "--profiles-dir", str(settings.project_root / "profiles")],
-        env=env, capture_output=True, text=True, timeout=3600,
-    )  # fmt: skip
+    with _ONE_AT_A_TIME, _environment(dbt_environment(settings)):
+        try:
+            result = dbtRunner(callbacks=[collect]).invoke(argv)
+            returncode = 0 if result.success else 1
+            if result.exception is not None:
+                lines.append(f"{type(result.exception).__name__}: {result.exception}")
+                returncode = 2
+        except Exception as exc:  # dbt's own crash, reported like the CLI would
+            lines.append(f"{type(exc).__name__}: {exc}")
+            returncode = 2
+        finally:
+            _close_duckdb()
     seconds = time.perf_counter() - started
-    results_file = Path(env.get("DBT_TARGET_PATH") or project_dir / "target") / "run_results.json"
     run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    return DbtRun(result.returncode, result.stdout, seconds, run_results)
+    return DbtRun(returncode, "\n".join(str(line) for line in lines), seconds, run_results)

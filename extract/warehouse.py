@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from extract import lake as lake_mod
 from extract.postgres import dbt_environment as postgres_environment
@@ -66,8 +67,14 @@ def lake_tables(settings: Settings | None = None) -> list[str]:
 
 
 def copy_lake_to_postgres(settings: Settings | None = None) -> dict[str, int]:
-    """Replace schema `lake` of the Postgres warehouse with the lake's exported files; returns
-    rows per table."""
+    """Replace the rows of schema `lake` of the Postgres warehouse with the lake's exported files,
+    in one transaction; returns rows per table.
+
+    The tables keep their identity: dbt_dwh's staging views depend on them, so a table is never
+    dropped while its columns stay the same (its rows are replaced), and a reader sees the old
+    rows or the new ones. Only a table whose columns changed is dropped with its views, which the
+    dbt build that follows creates again.
+    """
     import adbc_driver_postgresql.dbapi as adbc
     import pyarrow.dataset as ds
 
@@ -80,8 +87,28 @@ def copy_lake_to_postgres(settings: Settings | None = None) -> dict[str, int]:
         for table in lake_tables(settings):
             files = lake_mod.list_files(lake, posixpath.join(EXPORT_FOLDER, table))
             data = ds.dataset(files, filesystem=lake.fs, format="parquet").to_table()
-            cur.adbc_ingest(table, data, mode="replace", db_schema_name=LAKE_SCHEMA)
+            incoming = f"_incoming_{table}"
+            cur.adbc_ingest(incoming, data, mode="replace", db_schema_name=LAKE_SCHEMA)
+            if _columns(cur, table) == _columns(cur, incoming):
+                cur.execute(f'TRUNCATE {LAKE_SCHEMA}."{table}"')
+                cur.execute(
+                    f'INSERT INTO {LAKE_SCHEMA}."{table}" SELECT * FROM {LAKE_SCHEMA}."{incoming}"'
+                )
+                cur.execute(f'DROP TABLE {LAKE_SCHEMA}."{incoming}"')
+            else:
+                cur.execute(f'DROP TABLE IF EXISTS {LAKE_SCHEMA}."{table}" CASCADE')
+                cur.execute(f'ALTER TABLE {LAKE_SCHEMA}."{incoming}" RENAME TO "{table}"')
             counts[table] = data.num_rows
         conn.commit()
         cur.close()
     return counts
+
+
+def _columns(cur: Any, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a table of schema `lake`, in order; [] if there is no such table."""
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema = '{LAKE_SCHEMA}' AND table_name = $1 ORDER BY ordinal_position",
+        parameters=(table,),
+    )
+    return [tuple(row) for row in cur.fetchall()]

@@ -52,12 +52,14 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
     break."""
     from dagster_project.definitions import defs
     from dagster_project.defs.dbt_projects import dwh_project, oltp_project
+    from dagster_project.translators import GourmandDbtTranslator
 
     graph = defs.resolve_asset_graph()
-    materializable = {k.to_user_string() for k in graph.materializable_asset_keys}
+    materializable = set(graph.materializable_asset_keys)
+    translator = GourmandDbtTranslator(group="any")
     for project in (oltp_project, dwh_project):
         manifest = json.loads(Path(project.manifest_path).read_text())
-        sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
+        sources = {translator.get_asset_key(s) for s in manifest["sources"].values()}
         assert sources, f"the {project.name} manifest declares sources"
         assert sources - materializable == set()
 
