@@ -15,8 +15,13 @@ from dagster_project.defs.hr.assets import hr_drop_sensor, hr_job, hr_report, ra
 from dagster_project.defs.lake.assets import lake_export_assets
 from dagster_project.defs.oltp.assets import dbt_oltp_assets
 from dagster_project.defs.quality.checks import quality_checks
+from dagster_project.defs.runs.sensors import reap_dead_runs_sensor
 from dagster_project.defs.warehouse.assets import warehouse_assets
 from dagster_project.jobs import daily_schedule, jobs
+from dagster_project.runs import patch_slot_wait
+
+# a step waiting for a pool slot sleeps between its claims (Dagster 1.13 spins; see runs.py)
+patch_slot_wait()
 
 defs = Definitions(
     assets=[
@@ -31,7 +36,7 @@ defs = Definitions(
     asset_checks=quality_checks,
     jobs=[*jobs, socrata_full_job, socrata_update_job, hr_job],
     schedules=[daily_schedule, socrata_update_daily],
-    sensors=[alert_on_run_failure, hr_drop_sensor],
+    sensors=[alert_on_run_failure, hr_drop_sensor, reap_dead_runs_sensor],
     resources={"dbt_oltp": dbt_cli(oltp_project), "dbt_dwh": dbt_cli(dwh_project)},
     # Steps run one after another anyway (each layer reads the one before); in one process they
     # skip a ~4 s interpreter-and-definitions start per step.

@@ -1,5 +1,5 @@
 """The Dagster home of a Gourmand home: created on first use, telemetry off, and one pool slot
-for the DuckDB warehouse (DuckDB allows one writing process per file)."""
+each for the DuckDB warehouse (DuckDB allows one writing process per file) and the OLTP model."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any
 from extract.settings import Settings
 
 WAREHOUSE_POOL = "duckdb_warehouse"
+OLTP_POOL = "oltp_model"
 
 INSTANCE_CONFIG = """\
 telemetry:
   enabled: false
-# Ops that declare a pool get one slot per pool: the only pool is duckdb_warehouse (the
-# dbt_dwh assets), so two runs never write the warehouse file at once.
+# Ops that declare a pool get one slot per pool: duckdb_warehouse (the dbt_dwh assets), so two
+# runs never write the warehouse file at once, and oltp_model (the dbt_oltp build).
 concurrency:
   pools:
     default_limit: 1

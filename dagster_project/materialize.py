@@ -9,6 +9,7 @@ checks of the selected assets run with them. A selection may hold at most one pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from extract.settings import Settings
@@ -21,12 +22,27 @@ class SelectionError(ValueError):
     """The selection cannot run as one job (nothing selected, mixed partitions, no key)."""
 
 
+def prepare_instance(instance: Any, say: Callable[[str], None]) -> None:
+    """Before a run: fail the runs whose process is gone (freeing their pool slots), and say
+    which live runs hold a pool slot this run may wait for."""
+    from dagster_project.runs import describe_wait, pool_holders, reap_dead_runs
+
+    for run_id, pids in reap_dead_runs(instance):
+        say(f"run {run_id} was left STARTED by a process that is gone (pid "
+            f"{', '.join(map(str, pids))}): marked failed, its pool slots freed")  # fmt: skip
+    for pool in sorted(instance.event_log_storage.get_concurrency_keys()):
+        holders = [h for h in pool_holders(instance, pool) if h.alive]
+        if holders:
+            say(describe_wait(pool, holders))
+
+
 def materialize(
     settings: Settings,
     selection: str,
     partition: str | None = None,
     *,
     newest_if_unset: bool = False,
+    say: Callable[[str], None] = print,
 ) -> Any:
     """Execute the selection as one run; returns Dagster's ExecuteInProcessResult. With
     `newest_if_unset`, a partitioned selection without `partition` runs the newest one."""
@@ -83,8 +99,10 @@ def materialize(
     resolved = Definitions.merge(defs, Definitions(jobs=[job])).resolve_job_def(
         "gourmand_materialize"
     )
+    instance = instance_for(settings)
+    prepare_instance(instance, say)
     return resolved.execute_in_process(
-        instance=instance_for(settings),
+        instance=instance,
         partition_key=partition_key,
         tags=tags,
         raise_on_error=False,

@@ -246,7 +246,8 @@ def materialize(selection: str | None, partition: str | None) -> None:
 
     try:
         result = run_selection(get_settings(), selection or DAILY_GRAPH, partition,
-                               newest_if_unset=selection is None)  # fmt: skip
+                               newest_if_unset=selection is None,
+                               say=lambda msg: console.print(f"[yellow]{msg}[/yellow]"))  # fmt: skip
     except SelectionError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)

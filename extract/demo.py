@@ -219,6 +219,9 @@ def _run(settings: Settings, days: int, started: float) -> int:
     from extract.sandbox import process
 
     instance = _instance(settings)
+    from dagster_project.materialize import prepare_instance
+
+    prepare_instance(instance, lambda msg: console.print(f"[yellow]{msg}[/yellow]"))
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     # LA 311 first: the load step of socrata_full for the sandbox's years as one run; the daily
     # graph below then builds its OLTP tables, lake export, fact and marts with everything else

@@ -51,6 +51,7 @@ class ExportResult:
     seconds: float
     rows: dict[str, int]  # table -> rows written by this run (0: nothing changed)
     full_refresh: bool
+    tombstones: int = 0  # tombstones written by this run
 
     @property
     def total_rows(self) -> int:
@@ -271,6 +272,11 @@ def export_oltp(
             if table in counts:
                 counts[table] += rows
     load_id = info.loads_ids[-1] if info.loads_ids else None
-    result = ExportResult(load_id, time.perf_counter() - started, counts, full_refresh)
+    tombstones = 0
+    if trace and trace.last_normalize_info:
+        tombstones = trace.last_normalize_info.row_counts.get(TOMBSTONES[1], 0)
+    result = ExportResult(
+        load_id, time.perf_counter() - started, counts, full_refresh, tombstones
+    )
     _record(settings, result, _watermarks(pipeline, selected))
     return result

@@ -76,6 +76,10 @@ class Settings:
     http_max_attempts: int = 5
     http_backoff: float = 1.0
     http_max_delay: float = 60.0
+    # an extraction step that failed after its HTTP retries is run again this many times, the
+    # first after step_retry_delay seconds, then twice as long each time (an outage passes)
+    step_retries: int = 3
+    step_retry_delay: float = 30.0
     lake_endpoint_url: str | None = None
     lake_key_id: str = field(repr=False, default="")
     lake_secret: str = field(repr=False, default="")
@@ -209,6 +213,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         http_max_attempts=_env_int(env, "GOURMAND_HTTP_MAX_ATTEMPTS", 5),
         http_backoff=_env_float(env, "GOURMAND_HTTP_BACKOFF", 1.0),
         http_max_delay=_env_float(env, "GOURMAND_HTTP_MAX_DELAY", 60.0),
+        step_retries=_env_int(env, "GOURMAND_STEP_RETRIES", 3),
+        step_retry_delay=_env_float(env, "GOURMAND_STEP_RETRY_DELAY", 30.0),
         lake_endpoint_url=env.get("GOURMAND_LAKE_ENDPOINT_URL") or None,
         lake_key_id=secret("GOURMAND_LAKE_KEY_ID", "lake.aws_access_key_id"),
         lake_secret=secret("GOURMAND_LAKE_SECRET", "lake.aws_secret_access_key"),

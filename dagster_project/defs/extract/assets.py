@@ -13,19 +13,32 @@ from typing import Any
 import dlt
 from dagster import (
     AssetExecutionContext,
+    AssetSpec,
     AssetsDefinition,
+    Backoff,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
+    multi_asset,
 )
-from dagster_dlt import dlt_assets
+from dagster_dlt import build_dlt_asset_specs
 
 from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDltTranslator, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_source
+from extract.sources.accounting import LOADS_TABLE
 from extract.settings import get_settings
 from extract.sources import census, states, yelp
 
 _settings = get_settings()
+
+# A source that is down longer than the HTTP client's own retries fails the step; Dagster runs
+# it again later (each batch is replaced on a re-run, so a retry cannot double anything).
+EXTRACT_RETRY = RetryPolicy(
+    max_retries=_settings.step_retries,
+    delay=_settings.step_retry_delay,
+    backoff=Backoff.EXPONENTIAL,
+)
 
 
 def _describing_pipeline(name: str) -> dlt.Pipeline:
@@ -92,39 +105,62 @@ def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[
         )
 
 
-def _selected_resources(context: AssetExecutionContext) -> list[str]:
-    return [key.path[-1] for key in context.selected_asset_keys]
+def _selected_resources(context: AssetExecutionContext) -> list[str] | None:
+    """The selected resources (None: all of them; the load ledger alone selects them all)."""
+    chosen = [key.path[-1] for key in context.selected_asset_keys]
+    resources = [name for name in chosen if not name.startswith("_")]
+    return resources or None
 
 
-@dlt_assets(
-    dlt_source=states.states_source(_settings, "http://sandbox/abbreviations.htm"),
-    dlt_pipeline=_describing_pipeline("states"),
-    name="raw_states",
-    dagster_dlt_translator=GourmandDltTranslator(),
-)
+def _ledger_spec(source: str) -> AssetSpec:
+    """A source's load ledger (`_loads`), written in every load of the source: the OLTP model
+    folds the batches whose load ids changed, so it is an upstream of its own."""
+    dataset = SOURCES[source].dataset
+    return AssetSpec(
+        raw_table_key(dataset, LOADS_TABLE),
+        group_name="extract",
+        kinds={"dlt", "postgres"},
+        description=f"{dataset}.{LOADS_TABLE}: one row per resource and batch (received, loaded, "
+        "rejected), replaced with a new load id whenever the batch loads again.",
+    )
+
+
+def _extract_assets(source: Any, name: str, *, ledger: bool = False, **options: Any) -> Any:
+    """dagster-dlt's `dlt_assets`, plus the retry policy (which that decorator does not take)
+    and the source's load ledger: one subsettable multi-asset over the source's resources."""
+    short = name.removeprefix("raw_")
+    specs = build_dlt_asset_specs(
+        dlt_source=source,
+        dlt_pipeline=_describing_pipeline(short),
+        dagster_dlt_translator=GourmandDltTranslator(),
+    )
+    return multi_asset(
+        name=name,
+        specs=[*specs, _ledger_spec(short)] if ledger else specs,
+        can_subset=True,
+        retry_policy=EXTRACT_RETRY,
+        **options,
+    )
+
+
+@_extract_assets(states.states_source(_settings, "http://sandbox/abbreviations.htm"), "raw_states")
 def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """The state and territory abbreviations page, scraped table by table."""
     run = run_source("states", resources=_selected_resources(context), on_progress=context.log.info)
     yield from _results(context, [run])
 
 
-@dlt_assets(
-    dlt_source=census.census_source(_settings, "http://sandbox/data"),
-    dlt_pipeline=_describing_pipeline("census"),
-    name="raw_census",
-    dagster_dlt_translator=GourmandDltTranslator(),
-)
+@_extract_assets(census.census_source(_settings, "http://sandbox/data"), "raw_census")
 def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """County population estimates (vintage 2019), every DATE_CODE."""
     run = run_source("census", resources=_selected_resources(context), on_progress=context.log.info)
     yield from _results(context, [run])
 
 
-@dlt_assets(
-    dlt_source=yelp.yelp_source(_settings, "http://sandbox/v3", "", _settings.start_date, []),
-    dlt_pipeline=_describing_pipeline("yelp"),
-    name="raw_yelp",
-    dagster_dlt_translator=GourmandDltTranslator(),
+@_extract_assets(
+    yelp.yelp_source(_settings, "http://sandbox/v3", "", _settings.start_date, []),
+    "raw_yelp",
+    ledger=True,
     partitions_def=daily_partitions,
     backfill_policy=single_run,
 )

@@ -9,6 +9,7 @@ from dagster_dbt.dbt_manifest import read_manifest_path
 
 from dagster_project.defs.dbt_projects import oltp_project
 from dagster_project.translators import declared_group, lake_table_key, oltp_table_key
+from extract.lake_export import TOMBSTONES as TOMBSTONE_SOURCE
 from extract.lake_export import export_oltp
 from extract.settings import get_settings
 
@@ -25,7 +26,10 @@ def _oltp_tables() -> dict[str, str]:
     }
 
 
+TOMBSTONE_TABLE = TOMBSTONE_SOURCE[1]
 OLTP_TABLES = _oltp_tables()
+# rows the OLTP model deleted, exported with every export (extract/lake_export.py)
+TOMBSTONES = lake_table_key(TOMBSTONE_TABLE)
 
 
 @multi_asset(
@@ -40,6 +44,18 @@ OLTP_TABLES = _oltp_tables()
             "incrementally by last_edited_at.",
         )
         for table, group in OLTP_TABLES.items()
+    ]
+    + [
+        AssetSpec(
+            TOMBSTONES,
+            # the Yelp models delete (a survey day loaded again can take rows away)
+            deps=[oltp_table_key(t) for t, group in OLTP_TABLES.items() if group == "lake"],
+            group_name="lake",
+            kinds={"parquet", "dlt"},
+            description="Tombstones of the rows the OLTP model deleted (oltp_meta.deleted_rows) "
+            "under <lake>/oltp/deleted_rows/: the warehouse staging hides a key deleted after "
+            "its last version.",
+        )
     ],
     # a job may export only its tables (the 311 jobs export the 311 tables)
     can_subset=True,
@@ -48,10 +64,15 @@ def lake_export_assets(context: AssetExecutionContext) -> Iterator[MaterializeRe
     """Export what changed in the selected `oltp` tables since their last export."""
     selected = context.selected_asset_keys
     tables = [t for t in OLTP_TABLES if lake_table_key(t) in selected]
-    result = export_oltp(get_settings(), tables=tables)
+    result = export_oltp(get_settings(), tables=tables or None)
     context.log.info(
         f"lake export: {result.total_rows} rows in {result.seconds:.1f}s (load {result.load_id})"
     )
+    if TOMBSTONES in selected:
+        yield MaterializeResult(
+            asset_key=TOMBSTONES,
+            metadata={"rows": result.tombstones, "load_id": result.load_id or ""},
+        )
     for table in tables:
         rows = result.rows.get(table, 0)
         yield MaterializeResult(

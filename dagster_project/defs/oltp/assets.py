@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_metadata import with_row_counts
+from dagster_project.home import OLTP_POOL
 from dagster_project.defs.dbt_projects import oltp_project
 from dagster_project.translators import GourmandDbtTranslator
 from extract.postgres import dbt_environment
@@ -17,6 +18,9 @@ from extract.settings import get_settings, publish_for_children
     manifest=oltp_project.manifest_path,
     dagster_dbt_translator=GourmandDbtTranslator(group="oltp"),
     name="dbt_oltp",
+    # one writer of the OLTP model across runs (dagster.yaml: 1 slot): the folds of two runs
+    # would otherwise interleave, and last_edited_at must grow in the order changes commit
+    pool=OLTP_POOL,
 )
 def dbt_oltp_assets(context: AssetExecutionContext, dbt_oltp: DbtCliResource) -> Iterator[Any]:
     """`dbt build` of the OLTP models: each model an asset, each dbt test an asset check."""

@@ -2,9 +2,11 @@
 snapshots, dims, facts) and `marts`.
 
 The daily fact (`fct_business_holding`, one row per business per survey day) shares the Yelp
-pull's daily partitions: its partition's days go to dbt as vars `min_day`/`max_day`. So the
-project is three dbt selections: what the fact reads (unpartitioned), the fact itself
-(partitioned), and what reads the fact (unpartitioned). Dagster orders them by lineage.
+pull's daily partitions, so a backfill of days runs from extraction to the fact in one run. The
+fact itself rebuilds what changed in the lake, whatever the days (a day that arrives late also
+moves other days' holdings to other versions). So the project is three dbt selections: what the
+fact reads (unpartitioned), the fact itself (partitioned), and what reads the fact
+(unpartitioned). Dagster orders them by lineage.
 """
 
 from collections.abc import Iterator
@@ -74,12 +76,12 @@ def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> I
     pool=WAREHOUSE_POOL,
 )
 def dbt_dwh_daily_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
-    """The survey days of this partition (or range) of the daily fact, rebuilt in place."""
+    """The daily fact, for this partition (or range) of survey days and whatever else the lake
+    changed (the fact is incremental on what changed, not on a window of days)."""
     window = context.partition_time_window
     last_day = (window.end - timedelta(days=1)).date()
-    days = f'{{"min_day": "{window.start.date()}", "max_day": "{last_day}"}}'
-    context.log.info(f"{DAILY_FACT}: survey days {window.start.date()}..{last_day}")
-    yield from _build(context, dbt_dwh, ["--vars", days])
+    context.log.info(f"{DAILY_FACT}: survey days {window.start.date()}..{last_day} and changes")
+    yield from _build(context, dbt_dwh)
 
 
 @dbt_assets(

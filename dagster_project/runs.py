@@ -1,0 +1,202 @@
+"""Runs whose process is gone: recognised as dead, failed, and their pool slots freed.
+
+A run killed with `kill -9` (or whose machine went away) never reports its end: Dagster keeps it
+STARTED, and keeps the pool slots its steps claimed, so the next run that needs the pool waits
+for ever. Every run's processes are in its event log (the executors' engine events carry a
+`pid`: "Executing steps in process (pid: N)", the run worker's and each step process's), so a run
+none of whose processes is alive any more — gone, or its pid now taken by a newer process — is
+dead. `gourmand materialize` reaps before it runs, and a sensor does in `make dev`.
+
+Dagster's own run monitoring cannot tell here: the default run launcher does not support
+run-worker health checks, and an in-process run (`gourmand materialize`) has no launcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# a process that started this much after the run said it was running is another process
+PID_REUSE_SLACK_SECONDS = 2.0
+# how often a step blocked on a pool checks whether the slot's holders still live
+HOLDER_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A run holding (or waiting for) a slot of a pool."""
+
+    run_id: str
+    step_key: str
+    pids: tuple[int, ...]
+    alive: bool
+
+
+def run_processes(instance: Any, run_id: str) -> list[tuple[int, float]]:
+    """(pid, when it was reported) of every process the run's engine events name."""
+    from dagster import DagsterEventType
+
+    found = []
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        data = record.dagster_event.event_specific_data if record.dagster_event else None
+        metadata = getattr(data, "metadata", None) or {}
+        pid = metadata.get("pid")
+        if pid is not None:
+            try:
+                found.append((int(getattr(pid, "value", pid)), record.timestamp))
+            except (TypeError, ValueError):
+                continue
+    return found
+
+
+def process_alive(pid: int, reported_at: float) -> bool:
+    """Whether the process `pid` that was reported at `reported_at` still runs."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        started = process.create_time()
+        status = process.status()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    if status == psutil.STATUS_ZOMBIE:
+        return False
+    return started <= reported_at + PID_REUSE_SLACK_SECONDS
+
+
+def run_alive(instance: Any, run_id: str) -> tuple[bool, tuple[int, ...]]:
+    """(alive, pids): a run is alive while any of its processes is; a run that has not reported
+    a process yet counts as alive (it is starting)."""
+    processes = run_processes(instance, run_id)
+    pids = tuple(sorted({pid for pid, _ in processes}))
+    if not processes:
+        return True, pids
+    return any(process_alive(pid, at) for pid, at in processes), pids
+
+
+def _unfinished_runs(instance: Any) -> Iterable[Any]:
+    from dagster import DagsterRunStatus, RunsFilter
+
+    statuses = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
+    return instance.get_runs(filters=RunsFilter(statuses=statuses))
+
+
+def reap_dead_runs(instance: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """Fail every unfinished run whose processes are all gone, and free its pool slots; returns
+    (run id, its pids) of each."""
+    reaped = []
+    for run in _unfinished_runs(instance):
+        alive, pids = run_alive(instance, run.run_id)
+        if alive:
+            continue
+        listed = ", ".join(str(p) for p in pids)
+        instance.report_run_failed(
+            run,
+            f"The run's process (pid {listed}) is gone: it was killed or its machine stopped. "
+            "Marked failed and its pool slots freed; re-run the same selection to finish the "
+            "work (every step is idempotent).",
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append((run.run_id, pids))
+    # slots claimed by a run that already ended (a crash between its end and the release)
+    for pool in instance.event_log_storage.get_concurrency_keys():
+        for holder in pool_holders(instance, pool):
+            run = instance.get_run_by_id(holder.run_id)
+            if run is None or run.is_finished:
+                instance.event_log_storage.free_concurrency_slots_for_run(holder.run_id)
+    return reaped
+
+
+def pool_holders(instance: Any, pool: str) -> list[Holder]:
+    """The runs holding a slot of `pool` now."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    holders = []
+    for slot in info.claimed_slots:
+        alive, pids = run_alive(instance, slot.run_id)
+        holders.append(Holder(slot.run_id, slot.step_key, pids, alive))
+    return holders
+
+
+def describe_wait(pool: str, holders: list[Holder]) -> str:
+    """What a run waiting for `pool` waits for, and how to free it."""
+    who = "; ".join(
+        f"run {h.run_id} (step {h.step_key}, pid {', '.join(map(str, h.pids)) or '?'})"
+        for h in holders
+    )
+    return (
+        f"waiting for the {pool} slot, held by {who}. It frees when that run ends; to stop it, "
+        f"terminate the run in the Dagster UI (make dev) or kill its process. A run whose "
+        f"process is gone is failed and its slot freed automatically."
+    )
+
+
+def _reap_holders(instance: Any, pool: str) -> list[Holder]:
+    """Free the slots of `pool` held by dead runs (failing those runs); return the live holders."""
+    live = []
+    for holder in pool_holders(instance, pool):
+        if holder.alive:
+            live.append(holder)
+            continue
+        run = instance.get_run_by_id(holder.run_id)
+        if run is not None and not run.is_finished:
+            instance.report_run_failed(
+                run, f"The run's process (pid {holder.pids}) is gone; its {pool} slot was freed."
+            )
+        instance.event_log_storage.free_concurrency_slots_for_run(holder.run_id)
+    return live
+
+
+def patch_slot_wait() -> None:
+    """Make a step that waits for a pool slot wait well: asleep, saying what it waits for, and
+    taking the slot of a holder whose process is gone.
+
+    Dagster 1.13's InstanceConcurrencyContext.interval_to_next_pending_claim_check returns
+    min([0, ...]), never more than 0, so the in-process executor's sleep_til_ready never sleeps
+    and a run blocked on a pool spins a core at ~95% (measured). Here it is the intended value,
+    the time until the next claim attempt is due. And a claim that fails checks, at most every
+    few seconds, whether the holders still live, so a run killed while another waits does not
+    block it for ever.
+    """
+    import logging
+    import time
+
+    from dagster._core.execution.plan.instance_concurrency_context import (
+        InstanceConcurrencyContext,
+    )
+
+    if getattr(InstanceConcurrencyContext, "_gourmand_patched", False):
+        return
+    log = logging.getLogger("gourmand.runs")
+    original_claim = InstanceConcurrencyContext.claim
+
+    def interval_to_next_pending_claim_check(self: Any) -> float:
+        if not self._pending_claims or not self._pending_timeouts:
+            return 0.0
+        now = time.time()
+        return max(0.0, min(ready_at - now for ready_at in self._pending_timeouts.values()))
+
+    def claim(self: Any, concurrency_key: str, step_key: str, step_priority: int = 0) -> bool:
+        if original_claim(self, concurrency_key, step_key, step_priority):
+            return True
+        now = time.time()
+        checks = getattr(self, "_gourmand_checks", None)
+        if checks is None:
+            checks = self._gourmand_checks = {}
+        if now < checks.get(step_key, 0.0):
+            return False
+        first = step_key not in checks
+        checks[step_key] = now + HOLDER_CHECK_SECONDS
+        live = _reap_holders(self._instance, concurrency_key)
+        if not live:  # the holder was dead: its slot is free now, claim it at once
+            self._pending_timeouts[step_key] = 0.0
+            return original_claim(self, concurrency_key, step_key, step_priority)
+        if first:
+            log.warning("step %s is %s", step_key, describe_wait(concurrency_key, live))
+        return False
+
+    InstanceConcurrencyContext.interval_to_next_pending_claim_check = (  # type: ignore[method-assign]
+        interval_to_next_pending_claim_check
+    )
+    InstanceConcurrencyContext.claim = claim  # type: ignore[method-assign]
+    InstanceConcurrencyContext._gourmand_patched = True  # type: ignore[attr-defined]
