@@ -10,12 +10,15 @@ checks of the selected assets run with them. A selection may hold at most one pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from extract.settings import Settings
 
 # what the daily schedule runs: everything but the 311 source's yearly partitions
 DAILY_GRAPH = "not group:extract_socrata"
+JOB_NAME = "gourmand_materialize"
+SELECTION_TAG = "gourmand/selection"  # on each run: what `--from-failure` selects again
 
 
 class SelectionError(ValueError):
@@ -36,6 +39,98 @@ def prepare_instance(instance: Any, say: Callable[[str], None]) -> None:
             say(describe_wait(pool, holders))
 
 
+def _resolve(selection: str) -> tuple[tuple[str, ...], Any]:
+    """The asset keys a selection string selects: (sorted `a/b` strings, the AssetKeys)."""
+    from dagster import AssetSelection
+
+    from dagster_project.definitions import defs
+
+    try:
+        keys = AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+    except Exception as exc:  # Dagster raises several types for a bad selection string
+        raise SelectionError(f"cannot read the selection {selection!r}: {exc}") from exc
+    if not keys:
+        raise SelectionError(f"{selection!r} selects no asset")
+    return tuple(sorted(k.to_user_string() for k in keys)), keys
+
+
+def selection_job(keys: tuple[str, ...]) -> Any:
+    """The one-run job of these assets (keys as `a/b` strings), with their checks; a module-level
+    function of plain arguments, so Dagster can rebuild the job to re-execute one of its runs."""
+    from dagster import AssetKey, AssetSelection, Definitions, define_asset_job
+
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    asset_keys = [AssetKey.from_user_string(k) for k in keys]
+    partitioned = {graph.get(k).partitions_def for k in asset_keys} - {None}
+    job = define_asset_job(
+        JOB_NAME,
+        selection=AssetSelection.assets(*asset_keys),
+        partitions_def=next(iter(partitioned), None),
+    )
+    return Definitions.merge(defs, Definitions(jobs=[job])).resolve_job_def(JOB_NAME)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    success: bool
+    materialized: list[str]  # asset keys
+    failed_checks: list[str]
+    checks: int
+
+
+def summarize(result: Any) -> RunSummary:
+    checks = list(result.get_asset_check_evaluations())
+    return RunSummary(
+        run_id=result.run_id,
+        success=result.success,
+        materialized=sorted(
+            {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        ),
+        failed_checks=[
+            f"{c.asset_key.to_user_string()} {c.check_name}" for c in checks if not c.passed
+        ],
+        checks=len(checks),
+    )
+
+
+def resume(
+    settings: Settings, run_id: str, *, say: Callable[[str], None] = print
+) -> RunSummary:
+    """Re-execute a failed `materialize` run from its failed steps (the steps that succeeded
+    are not run again), with the same assets and partitions, as a new run."""
+    from dagster import ReexecutionOptions, execute_job
+    from dagster._core.definitions.reconstruct import build_reconstructable_job
+
+    from dagster_project.home import instance_for
+
+    instance = instance_for(settings)
+    prepare_instance(instance, say)
+    parent = instance.get_run_by_id(run_id)
+    if parent is None:
+        raise SelectionError(f"no run {run_id} in this home's Dagster instance")
+    selection = parent.tags.get(SELECTION_TAG)
+    if parent.job_name != JOB_NAME or not selection:
+        raise SelectionError(
+            f"run {run_id} is a run of job {parent.job_name}: re-execute it from the Dagster UI "
+            "(Re-execute > From failure)"
+        )
+    if not parent.is_failure:
+        raise SelectionError(f"run {run_id} did not fail ({parent.status.value})")
+    keys, _ = _resolve(selection)
+    job = build_reconstructable_job(__name__, "selection_job", reconstructable_args=(keys,))
+    options = ReexecutionOptions.from_failure(run_id, instance)
+    # the partition (or range) and the selection, as the failed run had them
+    tags = {k: v for k, v in parent.tags.items() if k.startswith("dagster/") and "partition" in k}
+    tags[SELECTION_TAG] = selection
+    with execute_job(
+        job, instance, tags=tags, reexecution_options=options, raise_on_error=False
+    ) as result:
+        return summarize(result)
+
+
 def materialize(
     settings: Settings,
     selection: str,
@@ -46,19 +141,11 @@ def materialize(
 ) -> Any:
     """Execute the selection as one run; returns Dagster's ExecuteInProcessResult. With
     `newest_if_unset`, a partitioned selection without `partition` runs the newest one."""
-    from dagster import AssetSelection, Definitions, define_asset_job
-
     from dagster_project.definitions import defs
     from dagster_project.home import instance_for
 
     graph = defs.resolve_asset_graph()
-    try:
-        chosen = AssetSelection.from_string(selection)
-        keys = chosen.resolve(graph)
-    except Exception as exc:  # Dagster raises several types for a bad selection string
-        raise SelectionError(f"cannot read the selection {selection!r}: {exc}") from exc
-    if not keys:
-        raise SelectionError(f"{selection!r} selects no asset")
+    key_names, keys = _resolve(selection)
     by_partitioning: dict[Any, list[str]] = {}
     for key in keys:
         partitions = graph.get(key).partitions_def
@@ -95,10 +182,8 @@ def materialize(
             partition_key = first
     elif partition:
         raise SelectionError(f"{selection!r} holds no partitioned asset; drop --partition")
-    job = define_asset_job("gourmand_materialize", selection=chosen, partitions_def=partitions_def)
-    resolved = Definitions.merge(defs, Definitions(jobs=[job])).resolve_job_def(
-        "gourmand_materialize"
-    )
+    resolved = selection_job(key_names)
+    tags = {**tags, SELECTION_TAG: selection}
     instance = instance_for(settings)
     prepare_instance(instance, say)
     return resolved.execute_in_process(

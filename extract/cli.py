@@ -239,31 +239,47 @@ def restore_table(table: str, file: str | None) -> None:
 @click.option(
     "--partition", help="For partitioned assets: a key (2024-01-03, 2024) or FIRST...LAST."
 )
-def materialize(selection: str | None, partition: str | None) -> None:
+@click.option(
+    "--from-failure",
+    "failed_run",
+    metavar="RUN_ID",
+    help="Re-execute that failed run from its failed steps (same assets and partitions).",
+)
+def materialize(selection: str | None, partition: str | None, failed_run: str | None) -> None:
     """Materialize assets of the graph (with their checks) in one run, on these settings."""
-    from dagster_project.materialize import DAILY_GRAPH, SelectionError
+    from dagster_project.materialize import DAILY_GRAPH, SelectionError, resume, summarize
     from dagster_project.materialize import materialize as run_selection
 
+    def say(msg: str) -> None:
+        console.print(f"[yellow]{msg}[/yellow]")
+
     try:
-        result = run_selection(get_settings(), selection or DAILY_GRAPH, partition,
-                               newest_if_unset=selection is None,
-                               say=lambda msg: console.print(f"[yellow]{msg}[/yellow]"))  # fmt: skip
+        if failed_run:
+            if selection or partition:
+                raise SelectionError("--from-failure re-executes a run as it was: no --select "
+                                     "or --partition")  # fmt: skip
+            summary = resume(get_settings(), failed_run, say=say)
+        else:
+            summary = summarize(
+                run_selection(get_settings(), selection or DAILY_GRAPH, partition,
+                              newest_if_unset=selection is None, say=say)  # fmt: skip
+            )
     except SelectionError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
-    done = sorted({e.asset_key.to_user_string() for e in result.get_asset_materialization_events()})
-    checks = list(result.get_asset_check_evaluations())
-    failed_checks = [c for c in checks if not c.passed]
     click.echo(
-        f"run {result.run_id}: {'success' if result.success else 'FAILED'}; "
-        f"{len(done)} assets materialized, {len(checks)} checks "
-        f"({len(failed_checks)} failed)"
+        f"run {summary.run_id}: {'success' if summary.success else 'FAILED'}; "
+        f"{len(summary.materialized)} assets materialized, {summary.checks} checks "
+        f"({len(summary.failed_checks)} failed)"
     )
-    for key in done:
+    for key in summary.materialized:
         click.echo(f"  {key}")
-    for check in failed_checks:
-        click.echo(f"  check failed: {check.asset_key.to_user_string()} {check.check_name}")
-    sys.exit(0 if result.success else 1)
+    for check in summary.failed_checks:
+        click.echo(f"  check failed: {check}")
+    if not summary.success:
+        click.echo(f"  re-execute its failed steps: gourmand materialize --from-failure "
+                   f"{summary.run_id}")  # fmt: skip
+    sys.exit(0 if summary.success else 1)
 
 
 @main.command("lake-export")

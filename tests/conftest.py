@@ -24,6 +24,9 @@ def pytest_configure(config: pytest.Config) -> None:
     the same runner) would delete this one's embedded Postgres data directory mid-run."""
     if not config.option.basetemp:
         config.option.basetemp = str(Path(__file__).resolve().parents[1] / ".pytest-tmp")
+    # Dagster's retry policy of the extraction steps is read once, when the definitions load:
+    # a retried step waits half a second in tests, not the production 30 s
+    os.environ.setdefault("GOURMAND_STEP_RETRY_DELAY", "0.5")
 
 
 @pytest.fixture(scope="session")

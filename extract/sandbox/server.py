@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -65,6 +66,14 @@ class SandboxServer:
     def request_count(self) -> int:
         with self._lock:
             return self._count
+
+    def reconfigure(self, **knobs: Any) -> None:
+        """Change knobs of a running server (an outage that starts or ends, in tests); the
+        request count goes on, so `error_burst_at` can be set relative to it."""
+        with self._lock:
+            self.config = dataclasses.replace(self.config, **knobs)
+            pattern = self.config.fail_pattern
+            self._fail = re.compile(pattern) if pattern else None
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
