@@ -126,7 +126,8 @@ def extract(
     help="Full mode: a year to load (repeatable; default GOURMAND_SOCRATA_YEARS).",
 )
 @click.option("--since", help="Update mode: load updateddate > this (default the watermark).")
-@click.option("--reset", is_flag=True, help="Full mode: empty raw_socrata.service_requests first.")
+@click.option("--reset", is_flag=True, help="Full mode: reload the years, then delete every "
+              "other request (the table is never empty on the way).")
 @click.option("--no-lake", is_flag=True, help="Load Postgres only.")
 def socrata(
     mode: str, years: tuple[int, ...], since: str | None, reset: bool, no_lake: bool

@@ -141,7 +141,7 @@ def make_pipeline(spec: SourceSpec, settings: Settings) -> dlt.Pipeline:
 
 def socrata_options(settings: Settings, options: Mapping[str, Any] | None) -> dict[str, Any]:
     """mode (full | update), years (full mode; default GOURMAND_SOCRATA_YEARS), since (update
-    mode; default the loaded watermark), reset (truncate before a full load)."""
+    mode; default the loaded watermark), reset (reload, then drop what the reload did not bring)."""
     from extract import socrata_loads
 
     opts = dict(options or {})
@@ -189,7 +189,8 @@ def build_source(
             since=opts["since"],
             stored_updates=socrata_loads.stored_updates(settings),
             stats=opts["stats"],
-            into_empty=socrata_loads.prepare_bulk(settings),
+            # a reset merges into the table it replaces, then drops what it did not reload
+            into_empty=not opts["reset"] and socrata_loads.prepare_bulk(settings),
         )
     urls = source_urls(settings)
     if spec.name == "states":
@@ -362,10 +363,6 @@ def run_source(
     selected = tuple(resources or spec.resources)
     if name == "socrata":
         options = socrata_options(settings, options)
-        if options["reset"] and options["mode"] == "full":
-            from extract import socrata_loads
-
-            socrata_loads.reset(settings)
     batch = batch_of(spec, day, options)
     say = on_progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -441,6 +438,9 @@ def run_source(
     if name == "socrata" and options is not None:
         from extract import socrata_loads
 
+        if options["reset"] and options["mode"] == "full":
+            removed = socrata_loads.drop_unreloaded(settings, load_ids)
+            say(f"socrata {batch}: reset, {removed:,} requests the reload did not bring deleted")
         stats = options["stats"]
         main = next((t for t in tables if t.table == socrata.RESOURCE), None)
         if main is not None:

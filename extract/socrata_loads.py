@@ -111,12 +111,19 @@ def stored_updates(settings: Settings) -> Any:
     return lookup
 
 
-def reset(settings: Settings) -> None:
-    """Empty the table before a full reload (the reset option)."""
+def drop_unreloaded(settings: Settings, load_ids: Sequence[str]) -> int:
+    """The reset option, after its reload: delete the requests the reload did not bring.
+
+    A reset reloads into the table it replaces (merging on srnumber, one transaction per load)
+    and then deletes the rest in one statement, so a reader never sees the table empty, and a
+    reset killed anywhere leaves the old rows (or old and new) until it is run again."""
     with connect(settings) as conn, conn.cursor() as cur:
-        if _table_exists(cur):
-            cur.execute(f"TRUNCATE {TABLE}")
+        if not _table_exists(cur):
+            return 0
+        cur.execute(f"DELETE FROM {TABLE} WHERE NOT (_dlt_load_id = ANY(%s))", (list(load_ids),))
+        removed = int(cur.rowcount)
     conn.close()
+    return removed
 
 
 def after_load(

@@ -48,6 +48,9 @@ class SandboxConfig:
     socrata_null_srnumber_every: int = 0
     socrata_backwards_every: int = 0
     socrata_app_token: str | None = None
+    # pages that lose every Nth of their rows on the way (count(*) still counts them): a short
+    # load the client must notice
+    socrata_lose_every: int = 0
     # HR CSV drops (departments, jobs, employees): size, hire year and invalid employee lines
     hr_departments: int = 12
     hr_jobs: int = 40

@@ -611,17 +611,8 @@ def _count(params: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def select_rows(data: YearData, params: Mapping[str, str]) -> np.ndarray:
-    """Row indices of the page: $where, then $order, then $offset/$limit (NumPy throughout)."""
-    limit = _count(params, "$limit", DEFAULT_LIMIT)
-    if limit > MAX_LIMIT:
-        raise _malformed("$limit", str(limit), f"$limit may be at most {MAX_LIMIT}")
-    offset = _count(params, "$offset", 0)
-    order = params.get("$order", ":id")
-    match = _ORDER.fullmatch(order)
-    if not match or match.group(1).lower() not in _ORDERABLE:
-        raise _malformed("$order", order, "the sandbox orders by :id, srnumber, createddate "
-                         "or updateddate")  # fmt: skip
+def _where_mask(data: YearData, params: Mapping[str, str]) -> np.ndarray:
+    """Which rows $where keeps."""
     where = params.get("$where")
     conditions = parse_where(where) if where is not None else []
     mask = np.ones(len(data), dtype=bool)
@@ -636,7 +627,21 @@ def select_rows(data: YearData, params: Mapping[str, str]) -> np.ndarray:
         if cond.negate:
             hit = ~hit & (values != NULL_TS)
         mask &= hit
-    rows = np.flatnonzero(mask)
+    return mask
+
+
+def select_rows(data: YearData, params: Mapping[str, str]) -> np.ndarray:
+    """Row indices of the page: $where, then $order, then $offset/$limit (NumPy throughout)."""
+    limit = _count(params, "$limit", DEFAULT_LIMIT)
+    if limit > MAX_LIMIT:
+        raise _malformed("$limit", str(limit), f"$limit may be at most {MAX_LIMIT}")
+    offset = _count(params, "$offset", 0)
+    order = params.get("$order", ":id")
+    match = _ORDER.fullmatch(order)
+    if not match or match.group(1).lower() not in _ORDERABLE:
+        raise _malformed("$order", order, "the sandbox orders by :id, srnumber, createddate "
+                         "or updateddate")  # fmt: skip
+    rows = np.flatnonzero(_where_mask(data, params))
     column = _ORDERABLE[match.group(1).lower()]
     descending = (match.group(2) or "asc").lower() == "desc"
     if column is None:
@@ -712,6 +717,18 @@ def encode_csv(table: pa.Table) -> bytes:
     return out.getvalue()
 
 
+_COUNT = re.compile(r"\s*count\s*\(\s*\*\s*\)\s*(?:as\s+([a-z_][a-z0-9_]*)\s*)?", re.I)
+
+
+def _count_all(data: YearData, params: Mapping[str, str], name: str) -> pa.Table:
+    """`$select=count(*)` [AS name]: one row, the number of rows $where keeps (as Socrata
+    answers it: a text number, under the column `count` unless aliased)."""
+    if any(p in params for p in ("$order", "$offset")):
+        raise _malformed("$select", params["$select"], "count(*) takes no $order or $offset")
+    counted = int(np.count_nonzero(_where_mask(data, params)))
+    return pa.table({name: pa.array([str(counted)], pa.string())})
+
+
 def query(
     config: SandboxConfig, dataset: str, params: Mapping[str, str], fmt: str
 ) -> tuple[bytes, dict[str, str]]:
@@ -720,9 +737,20 @@ def query(
     unknown = sorted(set(params) - _PARAMS)
     if unknown:
         raise _malformed(unknown[0], params[unknown[0]], "not supported by the sandbox")
-    fields = parse_select(params.get("$select"))
+    counted = _COUNT.fullmatch(params.get("$select") or "")
     data = generate_year(config, year)
-    table = page_table(data, select_rows(data, params), fields)
+    if counted:
+        name = (counted.group(1) or "count").lower()
+        table = _count_all(data, params, name)
+        headers = {"X-SODA2-Fields": json.dumps([name]), "X-SODA2-Types": '["number"]'}
+        if fmt == "csv":
+            return encode_csv(table), {"Content-Type": "text/csv; charset=utf-8", **headers}
+        return encode_json(table), {"Content-Type": "application/json; charset=utf-8", **headers}
+    fields = parse_select(params.get("$select"))
+    rows = select_rows(data, params)
+    if config.socrata_lose_every > 0:
+        rows = rows[rows % config.socrata_lose_every != 0]
+    table = page_table(data, rows, fields)
     headers = {
         "X-SODA2-Fields": json.dumps(fields, separators=(",", ":")),
         "X-SODA2-Types": json.dumps([FIELD_TYPES[f] for f in fields], separators=(",", ":")),

@@ -26,7 +26,14 @@ import dlt
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, to_table
 from extract.sources.la311 import LA311_DATASETS
-from extract.sources.rest import OffsetUntilShortPage, paginate_raw, prefetched, rest_client
+from extract.sources.rest import (
+    OffsetUntilShortPage,
+    SourceUnavailable,
+    get_json,
+    paginate_raw,
+    prefetched,
+    rest_client,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -237,6 +244,8 @@ def good_pages(
         params: dict[str, Any] = {"$order": ":id"}
         if since:
             params["$where"] = f"updateddate > '{since}'"
+        expected = source_count(client, ids[year], params.get("$where"))
+        received_before = ledger.received
         pages = prefetched(paginate_raw(
             client,
             f"/resource/{ids[year]}.csv",
@@ -249,6 +258,38 @@ def good_pages(
             good = _accounted(page, ledger, stored_updates, stats, f"dataset={ids[year]}")
             if good.num_rows:
                 yield good
+        _check_complete(client, ids[year], year, params.get("$where"), expected,
+                        ledger.received - received_before)  # fmt: skip
+
+
+class IncompleteLoad(RuntimeError):
+    """The rows received differ from the source's own count for the same filter."""
+
+
+def source_count(client: Any, dataset: str, where: str | None) -> int:
+    """The source's count of the rows a filter selects (`$select=count(*)`)."""
+    params = {"$select": "count(*)", **({"$where": where} if where else {})}
+    answer = get_json(client, f"/resource/{dataset}.json", params, "socrata")
+    try:
+        return int(answer[0]["count"])
+    except (LookupError, TypeError, ValueError) as exc:
+        raise SourceUnavailable(f"socrata: count(*) of {dataset} answered {answer!r}") from exc
+
+
+def _check_complete(
+    client: Any, dataset: str, year: int, where: str | None, expected: int, received: int
+) -> None:
+    """Fail the load (nothing of it is kept) unless it received every row the source counts.
+    A count taken again after the pages may explain a difference: rows the source added
+    while the load paged through it, which the pages then carried too."""
+    if received == expected or received == source_count(client, dataset, where):
+        return
+    raise IncompleteLoad(
+        f"socrata {dataset} ({year}): the source counts {expected:,} requests"
+        f"{f' with {where}' if where else ''}, the load received {received:,}. Nothing of "
+        "this load was kept; run it again (a source that keeps changing: run it when it is "
+        "quieter)"
+    )
 
 
 @dlt.source(name="socrata")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from extract.postgres import connect
+
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration
@@ -139,14 +141,27 @@ def test_reset_reloads_a_year_whole(make_settings):
         options = {"mode": "full", "years": [2023]}
         first = run_source("socrata", settings=settings, options=options)
         again = run_source("socrata", settings=settings, options=options)
+        # a request the source no longer has (deleted upstream): only a reset removes it
+        conn = connect(settings)
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into raw_socrata.service_requests (srnumber, createddate, updateddate, "
+                "_dlt_load_id) select '1-GONE', createddate, updateddate, _dlt_load_id "
+                "from raw_socrata.service_requests limit 1"
+            )
+        conn.close()
         reset = run_source("socrata", settings=settings, options={**options, "reset": True})
     finally:
         server.stop()
-    # the same year again replaces every request; after a reset it is all new again
+    # the same year again replaces every request; a reset reloads them into the table (never
+    # emptied on the way) and then deletes what it did not reload
     assert (first.load["inserted"], first.load["updated"]) == (3000, 0)
     assert (again.load["inserted"], again.load["updated"]) == (0, 3000)
-    assert (reset.load["inserted"], reset.load["updated"]) == (3000, 0)
+    assert (reset.load["inserted"], reset.load["updated"]) == (0, 3000)
     assert pg_rows(settings, "select count(*) from raw_socrata.service_requests") == [(3000,)]
+    assert pg_rows(
+        settings, "select count(*) from raw_socrata.service_requests where srnumber = '1-GONE'"
+    ) == [(0,)]
     # the key's unique index is back after the bulk load
     assert pg_rows(
         settings,
@@ -211,3 +226,44 @@ def test_the_update_upsert_rejects_an_older_copy_at_write_time(make_settings):
         "select updateddate from raw_socrata.service_requests where srnumber = %s",
         srnumber,
     ) == [(updated,)]
+
+
+def test_a_short_load_fails_with_both_counts_and_keeps_nothing(make_settings):
+    """Pages that lose rows on the way (the source's count(*) still counts them): the load
+    fails naming the source's count and what it received, and records nothing as loaded."""
+    from extract.pipelines import run_source
+
+    server = _server(socrata_lose_every=97)
+    try:
+        settings = make_settings(GOURMAND_SOCRATA_BASE_URL=server.url)
+        with pytest.raises(Exception) as failed:
+            run_source("socrata", settings=settings, options={"mode": "full", "years": [2023]})
+    finally:
+        server.stop()
+    message = str(failed.value)
+    assert "the source counts 3,000 requests" in message
+    assert f"the load received {3000 - len(range(0, 3000, 97)):,}" in message
+    assert pg_rows(settings, "select to_regclass('raw_socrata.service_requests') is null") == [
+        (True,)
+    ]
+
+
+def test_sodapy_counts_and_pages_the_sandbox():
+    """The Socrata client the earlier LA 311 loader used, against the sandbox: an aggregate
+    (count(*) with a filter) and a page of plain columns."""
+    from sodapy import Socrata
+
+    from extract.sources.la311 import LA311_DATASETS
+
+    server = _server()
+    try:
+        client = Socrata(server.url.removeprefix("http://"), None, timeout=30)
+        client.uri_prefix = "http://"
+        counted = client.get(LA311_DATASETS[2023], select="count(*)",
+                             where="updateddate > '2023-06-01T00:00:00'")  # fmt: skip
+        page = client.get(LA311_DATASETS[2023], select="srnumber, updateddate",
+                          where="updateddate > '2023-06-01T00:00:00'", limit=50000)  # fmt: skip
+        client.close()
+    finally:
+        server.stop()
+    assert counted == [{"count": str(len(page))}] and 0 < len(page) < 3000
