@@ -149,9 +149,11 @@ OTHER_CHAINS_DWH = tuple(
 )  # fmt: skip
 
 
-def run_chain_day(settings: Any, day: Any, dbt_work: Path) -> None:
+def run_chain_day(
+    settings: Any, day: Any, dbt_work: Path, on_step: Any = lambda _step: None
+) -> None:
     """One survey day through the whole Yelp chain, the way the daily job runs it: extract,
-    dbt_oltp, the lake export, dbt_dwh."""
+    dbt_oltp, the lake export, dbt_dwh (`on_step` hears each step's name as it starts)."""
     from extract.dbt_invoke import run_dbt
     from extract.lake_export import export_oltp
     from extract.pipelines import run_source
@@ -160,13 +162,62 @@ def run_chain_day(settings: Any, day: Any, dbt_work: Path) -> None:
         run_source("states", settings=settings)
         run_source("census", settings=settings)
         (settings.home / ".chain-started").touch()
+    on_step("extract")
     run_source("yelp", day=day, settings=settings)
+    on_step("oltp")
     # the Yelp chain's models only (not 311's or HR's), without the data tests: the tests here
     # compare the data themselves
     oltp = run_dbt("dbt_oltp", ["run", "--exclude", *OTHER_CHAINS_OLTP], settings,
                    target_path=dbt_work)  # fmt: skip
     assert oltp.returncode == 0, f"dbt_oltp on {day}:\n{oltp.stdout[-3000:]}"
+    on_step("lake")
     export_oltp(settings)
+    on_step("warehouse")
     dwh = run_dbt("dbt_dwh", ["run", "--exclude", *OTHER_CHAINS_DWH], settings,
                   target_path=dbt_work)  # fmt: skip
     assert dwh.returncode == 0, f"dbt_dwh on {day}:\n{dwh.stdout[-3000:]}"
+
+
+CHILD = """
+import sys
+from datetime import date
+from pathlib import Path
+from tests.support import run_chain_day, settings_for
+
+home, dsn, url, day, work = sys.argv[1:6]
+server = type("Server", (), {"url": url})()
+settings = settings_for(Path(home), dsn, server)
+run_chain_day(settings, date.fromisoformat(day), Path(work),
+              lambda step: print("STEP", step, flush=True))
+print("DONE", flush=True)
+"""
+
+
+def run_chain_day_killed(settings: Any, day: Any, dbt_work: Path, step: str, after: float) -> str:
+    """Run one chain day in a child process and kill it (SIGKILL, its whole process group) when
+    it has been in `step` for `after` seconds; returns how the child ended ("killed in <step>",
+    or "finished" if it was faster)."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    url = settings.yelp_base_url.removesuffix("/v3")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(settings.home), settings.oltp_dsn, url,
+         day.isoformat(), str(dbt_work)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=settings.project_root, env={**os.environ, "PYTHONPATH": str(settings.project_root)},
+    )  # fmt: skip
+    assert child.stdout is not None
+    timer: threading.Timer | None = None
+    for line in child.stdout:
+        if line.strip() == f"STEP {step}":
+            timer = threading.Timer(after, lambda: os.killpg(child.pid, signal.SIGKILL))
+            timer.start()
+        if line.strip() == "DONE":
+            break
+    child.wait(timeout=600)
+    if timer is not None:
+        timer.cancel()
+    return f"killed in {step}" if child.returncode == -signal.SIGKILL else "finished"
