@@ -126,8 +126,12 @@ def extract(
     help="Full mode: a year to load (repeatable; default GOURMAND_SOCRATA_YEARS).",
 )
 @click.option("--since", help="Update mode: load updateddate > this (default the watermark).")
-@click.option("--reset", is_flag=True, help="Full mode: reload the years, then delete every "
-              "other request (the table is never empty on the way).")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Full mode: reload the years, then delete every "
+    "other request (the table is never empty on the way).",
+)
 @click.option("--no-lake", is_flag=True, help="Load Postgres only.")
 def socrata(
     mode: str, years: tuple[int, ...], since: str | None, reset: bool, no_lake: bool
@@ -262,8 +266,13 @@ def materialize(selection: str | None, partition: str | None, failed_run: str | 
             summary = resume(get_settings(), failed_run, say=say)
         else:
             summary = summarize(
-                run_selection(get_settings(), selection or DAILY_GRAPH, partition,
-                              newest_if_unset=selection is None, say=say)  # fmt: skip
+                run_selection(
+                    get_settings(),
+                    selection or DAILY_GRAPH,
+                    partition,
+                    newest_if_unset=selection is None,
+                    say=say,
+                )  # fmt: skip
             )
     except SelectionError as exc:
         console.print(f"[red]error:[/red] {exc}")

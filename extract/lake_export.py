@@ -275,8 +275,6 @@ def export_oltp(
     tombstones = 0
     if trace and trace.last_normalize_info:
         tombstones = trace.last_normalize_info.row_counts.get(TOMBSTONES[1], 0)
-    result = ExportResult(
-        load_id, time.perf_counter() - started, counts, full_refresh, tombstones
-    )
+    result = ExportResult(load_id, time.perf_counter() - started, counts, full_refresh, tombstones)
     _record(settings, result, _watermarks(pipeline, selected))
     return result

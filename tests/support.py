@@ -125,9 +125,7 @@ def chain_checksums(settings: Any, *, with_edit_times: bool = False) -> dict[str
     from extract.query import run_query
 
     def keep(columns: list[str]) -> list[int]:
-        return [
-            i for i, c in enumerate(columns) if with_edit_times or c not in PROCESSING_TIME
-        ]
+        return [i for i, c in enumerate(columns) if with_edit_times or c not in PROCESSING_TIME]
 
     out: dict[str, str] = {}
     for table in CHAIN_OLTP:

@@ -220,8 +220,12 @@
 
         select
             *,
-            is_listed is distinct from lag(is_listed) over (
-                partition by business_id, {{ other_id }} order by surveyed_on
+            -- the first day of a link, or a change from listed to not or back
+            coalesce(
+                is_listed <> lag(is_listed) over (
+                    partition by business_id, {{ other_id }} order by surveyed_on
+                ),
+                true
             ) as starts_run
         from states
 
@@ -258,13 +262,13 @@
     from {{ ref('stg_yelp__businesses') }} as listing
     where listing.surveyed_on in {{ fold_days() }}
     union
-    select version.business_id
-    from {{ this }} as version
+    select known.business_id
+    from {{ this }} as known
     inner join {{ fold_days() }} as scope
         on
-            version.valid_from <= scope.surveyed_on
-            and (version.valid_to is null or scope.surveyed_on < version.valid_to)
-    where version.is_listed
+            known.valid_from <= scope.surveyed_on
+            and (known.valid_to is null or scope.surveyed_on < known.valid_to)
+    where known.is_listed
 {%- endmacro %}
 
 {# Fold keys of business: businesses listed on a folded day, those whose newest listing was on

@@ -14,6 +14,7 @@ leave all of it unchanged.
 from __future__ import annotations
 
 from datetime import date, timedelta
+
 import pytest
 
 from tests.support import (

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from extract.postgres import connect
-
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration

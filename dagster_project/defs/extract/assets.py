@@ -13,8 +13,8 @@ from typing import Any
 import dlt
 from dagster import (
     AssetExecutionContext,
-    AssetSpec,
     AssetsDefinition,
+    AssetSpec,
     Backoff,
     MaterializeResult,
     MetadataValue,
@@ -26,9 +26,9 @@ from dagster_dlt import build_dlt_asset_specs
 from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDltTranslator, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_source
-from extract.sources.accounting import LOADS_TABLE
 from extract.settings import get_settings
 from extract.sources import census, states, yelp
+from extract.sources.accounting import LOADS_TABLE
 
 _settings = get_settings()
 

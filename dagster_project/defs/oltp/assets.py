@@ -7,8 +7,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_metadata import with_row_counts
-from dagster_project.home import OLTP_POOL
 from dagster_project.defs.dbt_projects import oltp_project
+from dagster_project.home import OLTP_POOL
 from dagster_project.translators import GourmandDbtTranslator
 from extract.postgres import dbt_environment
 from extract.settings import get_settings, publish_for_children

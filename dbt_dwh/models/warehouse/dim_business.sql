@@ -25,7 +25,7 @@ payment_levels as (
 final as (
 
     select
-        {{ dbt.hash(tombstone_key('versions', ['business_id', 'valid_from'])) }} as business_key,
+        {{ hash_text(tombstone_key('versions', ['business_id', 'valid_from'])) }} as business_key,
         versions.business_id,
         versions.yelp_business_id,
         versions.chain_name,

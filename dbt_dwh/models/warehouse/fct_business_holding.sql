@@ -26,25 +26,25 @@ versions as (
 ),
 
 {% if is_incremental() -%}
-seen as (
+    seen as (
 
-    select
-        coalesce(max(last_edited_at), {{ long_ago() }}) as holdings_seen,
-        coalesce(max(version_edited_at), {{ long_ago() }}) as versions_seen
-    from {{ this }}
+        select
+            coalesce(max(last_edited_at), {{ long_ago() }}) as holdings_seen,
+            coalesce(max(version_edited_at), {{ long_ago() }}) as versions_seen
+        from {{ this }}
 
-),
+    ),
 
-changed_versions as (
+    changed_versions as (
 
-    select
-        versions.business_id,
-        versions.valid_from,
-        versions.valid_to
-    from versions
-    where versions.last_edited_at > (select seen.versions_seen from seen)
+        select
+            versions.business_id,
+            versions.valid_from,
+            versions.valid_to
+        from versions
+        where versions.last_edited_at > (select seen.versions_seen from seen)
 
-),
+    ),
 {%- endif %}
 
 joined as (
@@ -67,16 +67,15 @@ joined as (
 
 )
 
-select * from joined
+select joined.*
+from joined
 {% if is_incremental() %}
+    left join changed_versions
+        on
+            joined.business_id = changed_versions.business_id
+            and joined.surveyed_on >= changed_versions.valid_from
+            and joined.surveyed_on < changed_versions.valid_to
     where
         joined.last_edited_at > (select seen.holdings_seen from seen)
-        or exists (
-            select 1
-            from changed_versions
-            where
-                changed_versions.business_id = joined.business_id
-                and joined.surveyed_on >= changed_versions.valid_from
-                and joined.surveyed_on < changed_versions.valid_to
-        )
+        or changed_versions.business_id is not null
 {% endif %}

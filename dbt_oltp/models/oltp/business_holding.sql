@@ -23,7 +23,7 @@ listings as (
 
     select * from {{ ref('stg_yelp__businesses') }}
     {%- if is_incremental() %}
-    where surveyed_on in {{ fold_days() }}
+        where surveyed_on in {{ fold_days() }}
     {%- endif %}
 
 ),

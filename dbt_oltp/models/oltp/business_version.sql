@@ -26,7 +26,7 @@ listings as (
         *
     from {{ ref('stg_yelp__businesses') }}
     {%- if is_incremental() %}
-    where surveyed_on >= (select min(scope.surveyed_on) from {{ fold_days() }} as scope)
+        where surveyed_on >= (select min(scope.surveyed_on) from {{ fold_days() }} as scope)
     {%- endif %}
 
 ),
@@ -38,30 +38,35 @@ days as (
 ),
 
 {% if is_incremental() -%}
-earlier as (
+    earlier as (
 
     -- versions of the folded businesses that start before the first folded day
-    select
-        version.*,
-        row_number() over (
-            partition by version.business_id order by version.valid_from desc
-        ) as recency
-    from {{ this }} as version
-    where
-        version.business_id in {{ fold_keys() }}
-        and version.valid_from < (select min(scope.surveyed_on) from {{ fold_days() }} as scope)
+        select
+            known.*,
+            row_number() over (
+                partition by known.business_id order by known.valid_from desc
+            ) as recency
+        from {{ this }} as known
+        where
+            known.business_id in {{ fold_keys() }}
+            and known.valid_from < (select min(scope.surveyed_on) from {{ fold_days() }} as scope)
 
-),
+    ),
 {%- endif %}
 
 businesses as (
 
-    select distinct business_id, yelp_business_id
+    select distinct
+        business_id,
+        yelp_business_id
     from listings
     {%- if is_incremental() %}
-    where business_id in {{ fold_keys() }}
-    union
-    select business_id, yelp_business_id from earlier
+        where business_id in {{ fold_keys() }}
+        union
+        select
+            business_id,
+            yelp_business_id
+        from earlier
     {%- endif %}
 
 ),
@@ -71,28 +76,28 @@ observations as (
     -- the last earlier version (it may continue), then every survey day from the first
     -- folded one: the day's listing, or nothing
     {%- if is_incremental() %}
-    select
-        business_id,
-        valid_from as surveyed_on,
-        true as has_content,
-        is_listed,
-        yelp_business_id,
-        chain_name,
-        alias,
-        address1,
-        address2,
-        address3,
-        zip_code,
-        city_id,
-        business_status,
-        url,
-        phone,
-        latitude,
-        longitude,
-        payment_level_id
-    from earlier
-    where recency = 1
-    union all
+        select
+            business_id,
+            valid_from as surveyed_on,
+            true as has_content,
+            is_listed,
+            yelp_business_id,
+            chain_name,
+            alias,
+            address1,
+            address2,
+            address3,
+            zip_code,
+            city_id,
+            business_status,
+            url,
+            phone,
+            latitude,
+            longitude,
+            payment_level_id
+        from earlier
+        where recency = 1
+        union all
     {%- endif %}
     select
         businesses.business_id,
@@ -137,7 +142,8 @@ grouped as (
 
 heads as (
 
-    select * from grouped where has_content
+    select * from grouped
+    where has_content
 
 ),
 
@@ -155,13 +161,13 @@ states as (
         heads.address3,
         heads.zip_code,
         heads.city_id,
-        case when grouped.is_listed then heads.business_status else 'closed' end
-            as business_status,
         heads.url,
         heads.phone,
         heads.latitude,
         heads.longitude,
-        heads.payment_level_id
+        heads.payment_level_id,
+        case when grouped.is_listed then heads.business_status else 'closed' end
+            as business_status
     from grouped
     -- days before a business's first listing have no head, and no version
     inner join heads
@@ -188,8 +194,10 @@ changes as (
 
     select
         *,
-        content_hash is distinct from lag(content_hash) over (
-            partition by business_id order by surveyed_on
+        -- the first day of a business, or a change of content
+        coalesce(
+            content_hash <> lag(content_hash) over (partition by business_id order by surveyed_on),
+            true
         ) as starts_version
     from hashed
 
@@ -219,29 +227,29 @@ versions as (
     from changes
     where starts_version
     {%- if is_incremental() %}
-    union all
-    -- earlier versions that do not reach the folded days stay as they are
-    select
-        business_id,
-        valid_from,
-        valid_to,
-        yelp_business_id,
-        chain_name,
-        alias,
-        address1,
-        address2,
-        address3,
-        zip_code,
-        city_id,
-        business_status,
-        is_listed,
-        url,
-        phone,
-        latitude,
-        longitude,
-        payment_level_id
-    from earlier
-    where recency > 1
+        union all
+        -- earlier versions that do not reach the folded days stay as they are
+        select
+            business_id,
+            valid_from,
+            valid_to,
+            yelp_business_id,
+            chain_name,
+            alias,
+            address1,
+            address2,
+            address3,
+            zip_code,
+            city_id,
+            business_status,
+            is_listed,
+            url,
+            phone,
+            latitude,
+            longitude,
+            payment_level_id
+        from earlier
+        where recency > 1
     {%- endif %}
 
 ),

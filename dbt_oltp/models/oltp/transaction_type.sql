@@ -16,7 +16,8 @@ final as (
         first_seen_on,
         valid_to,
         last_seen_on,
-        {{ row_hash(['transaction_type', 'first_seen_on', 'valid_to', 'last_seen_on']) }} as row_hash
+        {{ row_hash(['transaction_type', 'first_seen_on', 'valid_to', 'last_seen_on']) }}
+            as row_hash
     from sightings
 
 )

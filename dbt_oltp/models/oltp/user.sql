@@ -29,7 +29,8 @@ final as (
         user_profile_url as profile_url,
         user_image_url as image_url,
         surveyed_on as last_surveyed_on,
-        {{ row_hash(['user_name', 'user_profile_url', 'user_image_url', 'surveyed_on']) }} as row_hash
+        {{ row_hash(['user_name', 'user_profile_url', 'user_image_url', 'surveyed_on']) }}
+            as row_hash
     from latest
 
 )

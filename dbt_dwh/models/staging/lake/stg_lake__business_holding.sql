@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ visible_version(source('lake', 'business_holding'), ['business_id', 'surveyed_on'], 'business_holding') }}
+    {{ visible_version(
+        source('lake', 'business_holding'), ['business_id', 'surveyed_on'], 'business_holding'
+    ) }}
 
 ),
 

@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ visible_version(source('lake', 'transaction_type'), ['transaction_type_id'], 'transaction_type') }}
+    {{ visible_version(
+        source('lake', 'transaction_type'), ['transaction_type_id'], 'transaction_type'
+    ) }}
 
 ),
 
