@@ -32,6 +32,8 @@ def _fact_rows_every_day(settings: Settings) -> Outcome:
         per_day,
         [expect("ExpectColumnValuesToBeBetween", column="holdings", min_value=1)],
         ("survey_day",),
+        expected="facts on every day from the first survey day to the newest; the days listed "
+        "have none: survey them with `gourmand materialize --partition <day>` (any order)",
     )
 
 
@@ -70,7 +72,8 @@ def _fact_fresh(settings: Settings) -> Outcome:
         newest_fact,
         [expect("ExpectColumnValuesToBeInSet", column="newest", value_set=[newest_raw])],
         ("newest",),
-        expected=f"the newest fact day is the newest survey day in raw_yelp ({newest_raw})",
+        expected=f"the newest fact day is the newest survey day in raw_yelp ({newest_raw}); "
+        "if not, build the warehouse (`gourmand materialize --partition <that day>`)",
     )
 
 

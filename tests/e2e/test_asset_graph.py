@@ -70,7 +70,7 @@ def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
 
     graph = defs.resolve_asset_graph()
     oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
-    assert len(oltp) == 24
+    assert len(oltp) == 25
     checked = {c.asset_key for c in graph.asset_check_keys}
     for key in oltp:
         expected = "hr" if key.path[1].startswith("hr_") else "oltp"
@@ -116,7 +116,11 @@ def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():
     assert fact.group_name == "warehouse"
     assert graph.get(AssetKey(["marts", "reviews_by_payment_level"])).group_name == "marts"
     staging = graph.get(AssetKey(["dwh_staging", "stg_lake__business_holding"]))
-    assert [p.to_user_string() for p in staging.parent_keys] == ["lake/business_holding"]
+    # the lake table, and the tombstones of the rows the OLTP model deleted
+    assert sorted(p.to_user_string() for p in staging.parent_keys) == [
+        "dwh_staging/stg_lake__deleted_rows",
+        "lake/business_holding",
+    ]
 
 
 def test_loading_the_definitions_parses_no_dbt_project():

@@ -14,6 +14,17 @@ from extract.lake_export import export_oltp
 from extract.settings import get_settings
 
 
+def _deleting_tables() -> list[str]:
+    """The dbt_oltp models that delete rows (the replace_scope strategy), from the manifest."""
+    manifest = read_manifest_path(Path(oltp_project.manifest_path))
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("incremental_strategy") == "replace_scope"
+    )
+
+
 def _oltp_tables() -> dict[str, str]:
     """The dbt_oltp models in schema `oltp` -> their export's group, from the manifest (no
     database at load time): `lake`, or the group the model's folder declares (HR's `hr`)."""
@@ -48,8 +59,9 @@ TOMBSTONES = lake_table_key(TOMBSTONE_TABLE)
     + [
         AssetSpec(
             TOMBSTONES,
-            # the Yelp models delete (a survey day loaded again can take rows away)
-            deps=[oltp_table_key(t) for t, group in OLTP_TABLES.items() if group == "lake"],
+            # the models that delete rows (a survey day loaded again can take rows away); the
+            # sweep of unreferenced rows runs at the end of the same dbt build
+            deps=[oltp_table_key(t) for t in _deleting_tables()],
             group_name="lake",
             kinds={"parquet", "dlt"},
             description="Tombstones of the rows the OLTP model deleted (oltp_meta.deleted_rows) "
