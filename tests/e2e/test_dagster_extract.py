@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeypatch, tmp_path):

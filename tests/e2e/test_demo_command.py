@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 DBT = str(Path(sys.executable).with_name("dbt"))

@@ -22,7 +22,8 @@ import pytest
 
 from tests.support import CHROMIUM_ARGS, chromium_or_skip, new_database, pg_rows, settings_for
 
-pytestmark = pytest.mark.e2e
+# whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 GROUPS = ("extract", "oltp", "lake", "warehouse", "marts")
 

@@ -16,7 +16,8 @@ import pytest
 
 from tests.support import pg_rows
 
-pytestmark = pytest.mark.e2e
+# whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hr_seed"
 

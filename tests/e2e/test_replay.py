@@ -26,7 +26,8 @@ from tests.support import (
     settings_for,
 )
 
-pytestmark = pytest.mark.e2e
+# nine chain days and four killed runs in the module fixture
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 DAY1 = date(2024, 1, 1)
 DAYS = [DAY1 + timedelta(days=i) for i in range(4)]

@@ -131,7 +131,8 @@ def test_closed_business_gets_valid_to_and_keeps_history(two_days):
             "where b.yelp_business_id = %s group by 1, 2",
             yelp_id,
         )
-        assert status == "closed" and valid_to == DAY1 + timedelta(days=1) and holdings == 1
+        # valid_to: the first survey day it was no longer listed
+        assert status == "closed" and valid_to == DAY2 and holdings == 1
 
 
 def test_keys_of_existing_rows_do_not_change(two_days):
