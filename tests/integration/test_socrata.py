@@ -266,3 +266,52 @@ def test_sodapy_counts_and_pages_the_sandbox():
     finally:
         server.stop()
     assert counted == [{"count": str(len(page))}] and 0 < len(page) < 3000
+
+
+def test_a_reset_killed_midway_never_empties_the_table_and_converges(make_settings):
+    """A reset killed (SIGKILL) while it reloads: the table still holds the year (never empty
+    on the way), and running the reset again converges."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from extract.pipelines import run_source
+
+    server = _server(slow_every=1, slow_seconds=0.3)  # each page a little late: time to kill
+    try:
+        settings = make_settings(GOURMAND_SOCRATA_BASE_URL=server.url)
+        options = {"mode": "full", "years": [2023]}
+        run_source("socrata", settings=settings, options=options)
+        env = {
+            **os.environ,
+            "GOURMAND_HOME": str(settings.home),
+            "GOURMAND_OLTP_DSN": settings.oltp_dsn,
+            "GOURMAND_SOCRATA_BASE_URL": server.url,
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-c",
+             "from extract.pipelines import run_source; run_source('socrata', options="
+             "{'mode': 'full', 'years': [2023], 'reset': True})"],
+            env=env, cwd=settings.project_root, start_new_session=True,
+        )  # fmt: skip
+        seen = []
+        deadline = time.time() + 1.5
+        while time.time() < deadline and child.poll() is None:
+            seen.append(
+                pg_rows(settings, "select count(*) from raw_socrata.service_requests")[0][0]
+            )
+            time.sleep(0.1)
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        assert child.returncode == -signal.SIGKILL, "the reset finished before it was killed"
+        assert seen and min(seen) == 3000  # never emptied while reloading
+        assert pg_rows(settings, "select count(*) from raw_socrata.service_requests") == [(3000,)]
+        again = run_source("socrata", settings=settings, options={**options, "reset": True})
+    finally:
+        server.stop()
+    assert again.load["updated"] == 3000
+    assert pg_rows(
+        settings, "select count(*), count(distinct srnumber) from raw_socrata.service_requests"
+    ) == [(3000, 3000)]
