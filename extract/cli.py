@@ -376,13 +376,29 @@ def quality_report(out: Path | None) -> None:
     help="Print export lines of the GOURMAND_PG_* variables dbt's profiles read, for "
     'eval "$(gourmand postgres --env)".',
 )
-def postgres(stop: bool, as_env: bool) -> None:
+@click.option(
+    "--reader-sql",
+    is_flag=True,
+    help="Print the SQL that creates the analysts' read-only role on a production server "
+    "(then set GOURMAND_READER_DSN).",
+)
+def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
     """Start the home's embedded Postgres if needed and print how to reach it."""
     import shlex
 
     from extract.postgres import connection_info, dbt_environment, stop_embedded
 
     settings = get_settings()
+    if reader_sql:
+        from extract.reader import setup_sql
+
+        database = "gourmand"
+        if settings.oltp_dsn:
+            from urllib.parse import unquote, urlsplit
+
+            database = unquote(urlsplit(settings.oltp_dsn).path.lstrip("/")) or "postgres"
+        click.echo(setup_sql(database), nl=False)
+        return
     if stop:
         if settings.embedded_postgres:
             click.echo("stopped" if stop_embedded(settings) else "was not running")

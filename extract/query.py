@@ -11,12 +11,24 @@ class QueryError(RuntimeError):
     """A query that could not run, with a message meant for a person."""
 
 
+def _one_line(exc: BaseException) -> str:
+    """The database's own sentence, without the SQL echo and caret lines under it."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """As the read-only role (extract/reader.py), never the pipeline's owner."""
     import psycopg2
 
-    from extract.postgres import connect
+    from extract.reader import ReaderUnavailable, connect_reader
 
-    conn = connect(settings, read_only=True)
+    try:
+        conn = connect_reader(settings)
+    except ReaderUnavailable as exc:
+        raise QueryError(str(exc)) from exc
+    except psycopg2.Error as exc:
+        raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
     try:
         with conn.cursor() as cur:
             cur.execute(query)
@@ -24,7 +36,7 @@ def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ..
                 return [], []
             return [d[0] for d in cur.description], list(cur.fetchall())
     except psycopg2.Error as exc:
-        raise QueryError(str(exc).strip()) from exc
+        raise QueryError(_one_line(exc)) from exc
     finally:
         conn.rollback()
         conn.close()
@@ -46,7 +58,13 @@ def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[An
     if not path.exists():
         raise QueryError(f"no warehouse yet at {path}: build it first")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        # read-only, and no files but the database's own: no COPY TO, read_csv, ATTACH, INSTALL
+        # or LOAD; locked, so a query cannot SET it back
+        con = duckdb.connect(
+            str(path),
+            read_only=True,
+            config={"enable_external_access": False, "lock_configuration": True},
+        )
     except duckdb.IOException as exc:
         raise QueryError(
             f"the warehouse {path} is locked by a writer (a run in progress?); "
@@ -58,7 +76,7 @@ def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[An
             return [], []
         return [d[0] for d in cur.description], list(cur.fetchall())
     except duckdb.Error as exc:
-        raise QueryError(str(exc).strip()) from exc
+        raise QueryError(_one_line(exc)) from exc
     finally:
         con.close()
 

@@ -92,6 +92,8 @@ class Settings:
     socrata_years: tuple[int, ...] = (2023, 2024)  # full-mode years by default
     hr_drop_dir: Path | None = None  # None: <home>/drops/hr
     ingest_token: str = field(repr=False, default="")  # `gourmand serve`'s bearer token
+    # the analysts' read-only role on a production server (extract/reader.py)
+    reader_dsn: str | None = field(repr=False, default=None)
 
     @property
     def postgres_dir(self) -> Path:
@@ -193,6 +195,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         project_root=root,
         home=home,
         oltp_dsn=env.get("GOURMAND_OLTP_DSN") or None,
+        reader_dsn=secret("GOURMAND_READER_DSN", "postgres.reader_dsn") or None,
         lake_url=env.get("GOURMAND_LAKE_URL") or (home / "lake").as_uri(),
         warehouse=warehouse,  # type: ignore[arg-type]
         warehouse_path=Path(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import new_database, settings_for
+from tests.support import ensure_test_reader, new_database, settings_for
 
 SESSION_HOME_ENV = "GOURMAND_HOME"
 
@@ -41,13 +41,16 @@ def base_dsn(session_home: Path) -> Iterator[str]:
     """A superuser DSN to a real Postgres: GOURMAND_TEST_PG_DSN, or the embedded pgserver."""
     external = os.environ.get("GOURMAND_TEST_PG_DSN")
     if external:
+        ensure_test_reader(external)
         yield external
         return
     from extract.postgres import connection_info, stop_embedded
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(session_home), "PATH": os.environ["PATH"]})
-    yield connection_info(settings).dsn
+    dsn = connection_info(settings).dsn
+    ensure_test_reader(dsn)
+    yield dsn
     stop_embedded(settings)
 
 
@@ -118,6 +121,7 @@ def as_process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
         values = {
             "GOURMAND_HOME": str(settings.home),
             "GOURMAND_OLTP_DSN": settings.oltp_dsn,
+            "GOURMAND_READER_DSN": settings.reader_dsn,
             "GOURMAND_YELP_BASE_URL": f"{server.url}/v3",
             "GOURMAND_CENSUS_BASE_URL": f"{server.url}/data",
             "GOURMAND_STATES_URL": f"{server.url}/abbreviations.htm",

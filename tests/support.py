@@ -15,6 +15,49 @@ def _with_database(dsn: str, database: str) -> str:
     return f"{head}/{database}"
 
 
+# The read-only role the tests' servers share (a role belongs to the cluster, not a database):
+# created once per session by `ensure_test_reader`, granted each database's schemas by
+# `extract.reader` when a test reads, as a production server's owner does.
+READER_PASSWORD = "gourmand-test-reader"
+
+
+def reader_dsn(dsn: str) -> str:
+    """`dsn` with the read-only role as its user: what GOURMAND_READER_DSN is in production."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from extract.reader import ROLE
+
+    parts = urlsplit(dsn)
+    where = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{ROLE}:{READER_PASSWORD}@{where}"))
+
+
+def ensure_test_reader(dsn: str) -> None:
+    """Create the read-only role on the tests' server (as a DBA runs `gourmand postgres
+    --reader-sql` on a production one)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from extract.reader import ROLE
+
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select 1 from pg_roles where rolname = %s", (ROLE,))
+        if cur.fetchone() is None:
+            cur.execute(
+                sql.SQL("create role {} login password {} nosuperuser noinherit").format(
+                    sql.Identifier(ROLE), sql.Literal(READER_PASSWORD)
+                )
+            )
+        cur.execute(
+            sql.SQL("alter role {} set default_transaction_read_only = on").format(
+                sql.Identifier(ROLE)
+            )
+        )
+    conn.close()
+
+
 @contextmanager
 def new_database(base_dsn: str) -> Iterator[str]:
     """A new, empty database on the session's server, dropped afterwards."""
@@ -41,6 +84,7 @@ def settings_for(home: Path, dsn: str, server: Any = None, **env: str) -> Any:
     base = {
         "GOURMAND_HOME": str(home),
         "GOURMAND_OLTP_DSN": dsn,
+        "GOURMAND_READER_DSN": reader_dsn(dsn),
         "GOURMAND_HTTP_BACKOFF": "0.01",
         "GOURMAND_HTTP_MAX_DELAY": "2",
         "GOURMAND_HTTP_MAX_ATTEMPTS": "4",

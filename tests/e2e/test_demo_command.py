@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import reader_dsn
+
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -24,6 +26,7 @@ def demo_env(tmp_path: Path, fresh_dsn: str):
     env.update({
         "GOURMAND_HOME": str(tmp_path / "home"),
         "GOURMAND_OLTP_DSN": fresh_dsn,
+        "GOURMAND_READER_DSN": reader_dsn(fresh_dsn),
         "GOURMAND_SANDBOX_COUNTIES": "3",
         "GOURMAND_SANDBOX_BUSINESSES_PER_COUNTY": "20",
         "GOURMAND_SANDBOX_MALFORMED_EVERY": "13",
@@ -150,6 +153,13 @@ def test_demo_twice_changes_no_row_count(demo_env):
     assert len(list(lake.glob("yelp/businesses/surveyed_on=*/*.parquet"))) == 3
     assert list(lake.glob("census/county_population/*/*.parquet"))
     assert list(lake.glob("states/state_abbreviations/*.parquet"))
+    # every read the README shows works as the read-only role
+    readme = (ROOT / "README.md").read_text().splitlines()
+    reads = [shlex.split(line)[2:] for line in readme if line.startswith(".venv/bin/gourmand sql ")]
+    assert len(reads) >= 9
+    for args in reads:
+        read = gourmand(demo_env, "sql", *args)
+        assert read.returncode == 0 and read.stdout.strip(), (args, read.stderr)
 
 
 def test_an_analyst_builds_dbt_oltp_after_the_demo(demo_env):
