@@ -54,11 +54,20 @@ def sandbox(ctx: click.Context, detach: bool, stop: bool, status: bool) -> None:
 
 
 def _days(day: str | None, start: str | None, days: int | None) -> list[date]:
+    from extract.inputs import InputError, parse_day
+
     settings = get_settings()
-    if day:
-        return [date.fromisoformat(day)]
-    first = date.fromisoformat(start) if start else settings.start_date
-    return [first + timedelta(days=i) for i in range(days or settings.demo_days)]
+    try:
+        if day:
+            return [parse_day(day)]
+        first = parse_day(start, "--start") if start else settings.start_date
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+    chosen = [first + timedelta(days=i) for i in range(days or settings.demo_days)]
+    if chosen[-1] > date.today():
+        raise click.UsageError(f"--days {len(chosen)} from {first} reaches {chosen[-1]}, "
+                               "in the future")  # fmt: skip
+    return chosen
 
 
 def _print_runs(runs: list[Any]) -> None:
@@ -137,8 +146,14 @@ def socrata(
     mode: str, years: tuple[int, ...], since: str | None, reset: bool, no_lake: bool
 ) -> None:
     """Load LA 311 service requests (Socrata) into raw_socrata, merging on srnumber."""
+    from extract.inputs import InputError, parse_timestamp
     from extract.pipelines import run_source
 
+    if since:
+        try:
+            parse_timestamp(since)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from None
     run = run_source(
         "socrata",
         to_lake=not no_lake,

@@ -143,6 +143,7 @@ def socrata_options(settings: Settings, options: Mapping[str, Any] | None) -> di
     """mode (full | update), years (full mode; default GOURMAND_SOCRATA_YEARS), since (update
     mode; default the loaded watermark), reset (reload, then drop what the reload did not bring)."""
     from extract import socrata_loads
+    from extract.inputs import parse_timestamp, soql_timestamp
 
     opts = dict(options or {})
     mode = opts.get("mode", "full")
@@ -151,7 +152,13 @@ def socrata_options(settings: Settings, options: Mapping[str, Any] | None) -> di
         years = sorted(set(settings.socrata_years) | socrata_loads.loaded_years(settings))
     else:
         years = [int(y) for y in opts.get("years") or settings.socrata_years]
-    since = opts.get("since") or (socrata_loads.watermark(settings) if mode == "update" else None)
+    since = None
+    if opts.get("since"):
+        since = soql_timestamp(parse_timestamp(str(opts["since"])))
+    elif mode == "update":
+        recorded = socrata_loads.watermark(settings)
+        if recorded:
+            since = soql_timestamp(parse_timestamp(recorded, "the recorded watermark"))
     return {
         "mode": mode,
         "years": years,
@@ -289,18 +296,18 @@ def _export_to_lake(
     lake = lake_mod.open_lake(settings)
     written: dict[str, list[str]] = {}
     ds = spec.dataset
-    ids = ",".join("'" + i.replace("'", "''") + "'" for i in load_ids)
     with adbc.connect(oltp_dsn(settings)) as conn:
         cur = conn.cursor()
         for table in tables:
             if table in (REJECTS_TABLE, LOADS_TABLE):
                 # all rows of the batch, whichever resources this run selected
                 column = "batch"
-                sql = f"SELECT * FROM {ds}.\"{table}\" WHERE batch = '{batch}'"
+                sql = f'SELECT * FROM {ds}."{table}" WHERE batch = $1'
+                cur.execute(sql, (batch,))
             else:
                 column = spec.partition_column or ""
-                sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id IN ({ids})'
-            cur.execute(sql)
+                sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id = ANY($1)'
+                cur.execute(sql, (list(load_ids),))
             data = cur.fetch_arrow_table()
             folder = f"raw/{spec.name}/{table}"
             if column:

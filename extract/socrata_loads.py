@@ -178,6 +178,10 @@ def after_load(
                 cur.execute(f"ANALYZE {TABLE} (srnumber, updateddate)")
                 cur.execute("RESET default_statistics_target")
         vacuumed = bool(total) and updated > VACUUM_SHARE * total
+        newest_loaded = None
+        if _table_exists(cur):
+            cur.execute(f"SELECT max(updateddate) FROM {TABLE}")  # the index's last entry
+            newest_loaded = _text(cur.fetchone()[0])
         if vacuumed:
             cur.execute(f"VACUUM {TABLE}")
     conn.close()
@@ -185,10 +189,9 @@ def after_load(
         "mode": mode,
         "years": ",".join(map(str, years)),
         "since": since,
-        # the newer of the previous watermark and the newest row of this load
-        "watermark": max(filter(None, [since, _text(newest)]), default=None)
-        if mode == "update"
-        else max(filter(None, [watermark(settings), _text(newest)]), default=None),
+        # the newest updateddate the table holds: what was actually loaded, never a --since
+        # typed by hand (a future-dated one would stall every later update)
+        "watermark": newest_loaded or _text(newest),
         "inserted": inserted - removed,
         "updated": updated,
         "rejected": rejected,

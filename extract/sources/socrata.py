@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import dlt
 
+from extract.inputs import parse_timestamp, soql_timestamp
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, to_table
 from extract.sources.la311 import LA311_DATASETS
@@ -243,7 +244,8 @@ def good_pages(
     for year in years:
         params: dict[str, Any] = {"$order": ":id"}
         if since:
-            params["$where"] = f"updateddate > '{since}'"
+            # SoQL takes no bound parameters: the literal is formatted from a parsed timestamp
+            params["$where"] = f"updateddate > '{soql_timestamp(parse_timestamp(since))}'"
         expected = source_count(client, ids[year], params.get("$where"))
         received_before = ledger.received
         pages = prefetched(paginate_raw(

@@ -315,3 +315,33 @@ def test_a_reset_killed_midway_never_empties_the_table_and_converges(make_settin
     assert pg_rows(
         settings, "select count(*), count(distinct srnumber) from raw_socrata.service_requests"
     ) == [(3000, 3000)]
+
+
+def test_the_watermark_is_the_newest_request_loaded_and_since_is_parsed(make_settings):
+    """A --since is a parsed timestamp (a future or injected one is refused before any
+    request); the watermark recorded is the newest updateddate loaded, whatever --since was."""
+    from extract.inputs import InputError
+    from extract.pipelines import run_source
+
+    server = _server()
+    try:
+        # updates then track 2023 only, the year loaded
+        settings = make_settings(
+            GOURMAND_SOCRATA_BASE_URL=server.url, GOURMAND_SOCRATA_YEARS="2023"
+        )
+        full = run_source("socrata", settings=settings, options={"mode": "full", "years": [2023]})
+        newest = pg_rows(settings, "select max(updateddate) from raw_socrata.service_requests")
+        assert full.load["watermark"] == newest[0][0].strftime("%Y-%m-%dT%H:%M:%S.000")
+        for since in ("2999-01-01", "2023-01-01' or '1'='1"):
+            with pytest.raises(InputError):
+                run_source("socrata", settings=settings, options={"mode": "update", "since": since})
+        old = run_source(
+            "socrata", settings=settings, options={"mode": "update", "since": "2000-01-01"}
+        )
+    finally:
+        server.stop()
+    assert old.load["since"] == "2000-01-01T00:00:00.000"
+    assert old.load["watermark"] == full.load["watermark"]  # not moved back to --since
+    assert old.load["inserted"] == 0
+    loads = pg_rows(settings, 'select mode, watermark from raw_socrata."_socrata_loads"')
+    assert len(loads) == 2  # the refused ones recorded nothing
