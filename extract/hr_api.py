@@ -96,7 +96,9 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         responses={
             400: {"description": "malformed JSON or CSV"},
             401: {"description": "missing or wrong token"},
+            404: {"description": "unknown table"},
             413: {"description": "more than 1,000 rows (nothing ingested)"},
+            415: {"description": "a body that is neither JSON nor CSV"},
             422: {"description": "no rows (nothing ingested)"},
         },
     )
@@ -145,7 +147,14 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             ],
         )
 
-    @app.get("/records/{table}/{record_id}", dependencies=[Depends(authorized)])
+    @app.get(
+        "/records/{table}/{record_id}",
+        dependencies=[Depends(authorized)],
+        responses={
+            401: {"description": "missing or wrong token"},
+            404: {"description": "unknown table, or no row with that id"},
+        },
+    )
     def record(table: TableName, record_id: int) -> dict[str, Any]:
         """One stored row by its id."""
         spec = hr_table(_table_or_404(table))

@@ -13,13 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 DATASET = "raw_hr"
 FieldType = Literal["integer", "string", "timestamp"]
 
 INT32_MAX = 2**31 - 1
+# A hiring date is plausible from 1900 to a year after the load (hires are booked ahead); year 1
+# or 9999 is a typo the sender must fix, not a row to keep (docs/data-dictionary.md).
+TIMESTAMP_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+TIMESTAMP_AHEAD = timedelta(days=366)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # ISO 8601 in UTC, as the dictionary shows it: 2021-07-27T16:02:08Z (fractions allowed)
 _UTC_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -104,16 +108,32 @@ def _parse_integer(name: str, text: str, reasons: list[str]) -> int | None:
 def _parse_timestamp(name: str, text: str, reasons: list[str]) -> datetime | None:
     if _UTC_TIMESTAMP.match(text):
         try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             pass  # the shape is right but the date is not (month 13, 31 February)
+        else:
+            latest = datetime.now(UTC) + TIMESTAMP_AHEAD
+            if TIMESTAMP_EARLIEST <= moment <= latest:
+                return moment
+            reasons.append(
+                f"{name} out of the plausible range ({TIMESTAMP_EARLIEST:%Y-%m-%d} to a year "
+                f"after the load): {text!r}"
+            )
+            return None
     reasons.append(f"bad timestamp {name}: {text!r} (want ISO 8601 UTC like 2021-07-27T16:02:08Z)")
     return None
+
+
+NUL_REASON = "contains a NUL character"
 
 
 def parse_fields(table: HrTable, line_number: int, raw: str, fields: list[str]) -> ParsedRow:
     """Check one row's fields against the dictionary; every broken rule is recorded."""
     reasons: list[str] = []
+    if any("\x00" in f for f in fields):
+        # Postgres text cannot hold NUL: the row is rejected, its fields kept escaped
+        reasons.append(NUL_REASON)
+        fields = [f.replace("\x00", "\\x00") for f in fields]
     if len(fields) != len(table.fields):
         reasons.append(f"expected {len(table.fields)} fields, got {len(fields)}")
     values: list[Any] = []
@@ -153,7 +173,7 @@ def parse_csv_lines(
             continue
         row = parse_fields(table, number, text, fields)
         if nul:
-            row.reasons.insert(0, "contains a NUL character")
+            row.reasons.insert(0, NUL_REASON)
         yield row
 
 
@@ -173,5 +193,10 @@ def parse_records(table: HrTable, records: Iterable[Mapping[str, Any]]) -> Itera
         parsed = parse_fields(table, number, raw, fields)
         extra = sorted(set(record) - known)
         if extra:
-            parsed.reasons.append(f"unknown field(s): {', '.join(map(str, extra))}")
+            names = ", ".join(str(e) for e in extra)
+            if "\x00" in names:
+                if NUL_REASON not in parsed.reasons:
+                    parsed.reasons.insert(0, NUL_REASON)
+                names = names.replace("\x00", "\\x00")
+            parsed.reasons.append(f"unknown field(s): {names}")
         yield parsed

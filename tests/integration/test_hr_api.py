@@ -348,5 +348,56 @@ def test_docs_and_openapi(server):
     spec = httpx.get(f"{server}/openapi.json").json()
     assert spec["info"]["title"] == "Gourmand HR ingest"
     ingest = spec["paths"]["/ingest/{table}"]["post"]
-    assert {"200", "401", "413", "422"} <= set(ingest["responses"])
-    assert "/records/{table}/{record_id}" in spec["paths"]
+    assert {"200", "400", "401", "404", "413", "415", "422"} <= set(ingest["responses"])
+    records = spec["paths"]["/records/{table}/{record_id}"]["get"]
+    assert {"200", "401", "404"} <= set(records["responses"])
+
+
+def test_a_nul_character_gets_the_same_reason_through_json_csv_and_a_file(
+    settings, client, tmp_path
+):
+    """The ingest API answered a JSON row with a NUL with a 500; now every path rejects it with
+    the file path's reason, keeps the other rows, and stores the payload escaped."""
+    json_answer = client.post(
+        "/ingest/employees",
+        json=[employee(7001, employee_name="Robert\u0000Tables"), employee(7002)],
+    )
+    assert json_answer.status_code == 200, json_answer.text
+    csv_answer = client.post(
+        "/ingest/employees",
+        content="7003,Robert\x00Tables,2021-07-27T16:02:08Z,1,1\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert csv_answer.status_code == 200, csv_answer.text
+    dropped = tmp_path / "employees.csv"
+    dropped.write_bytes(b"7004,Robert\x00Tables,2021-07-27T16:02:08Z,1,1\n")
+    from_file = ingest_file(settings, "employees", dropped)
+    assert json_answer.json()["rows"][0]["reasons"] == ["contains a NUL character"]
+    assert json_answer.json()["rows"][1]["status"] == "accepted"
+    assert csv_answer.json()["rows"][0]["reasons"] == ["contains a NUL character"]
+    assert dict(from_file.rejects) == {1: "contains a NUL character"}
+    stored = pg_rows(settings, "SELECT reason FROM raw_hr._rejects ORDER BY batch")
+    assert stored == [("contains a NUL character",)] * 3
+    assert pg_rows(settings, "SELECT count(*) FROM raw_hr.employees") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("hiring_date", "accepted"),
+    [
+        ("0001-01-01T00:00:00Z", False),
+        ("9999-12-31T23:59:59Z", False),
+        ("1899-12-31T23:59:59Z", False),
+        ("1900-01-01T00:00:00Z", True),
+        ("2021-07-27T16:02:08Z", True),
+    ],
+)
+def test_hiring_dates_outside_the_plausible_range_are_rejected(client, hiring_date, accepted):
+    answer = client.post("/ingest/employees", json=[employee(7100, hiring_date=hiring_date)])
+    assert answer.status_code == 200, answer.text
+    [row] = answer.json()["rows"]
+    assert (row["status"] == "accepted") is accepted, row
+    if not accepted:
+        assert row["reasons"] == [
+            f"hiring_date out of the plausible range (1900-01-01 to a year after the load): "
+            f"{hiring_date!r}"
+        ]

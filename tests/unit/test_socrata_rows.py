@@ -47,3 +47,26 @@ def test_each_bad_row_gets_its_reason():
         "updateddate is before createddate",
         None,
     ]
+
+
+def test_dates_outside_the_plausible_range_are_rejected():
+    """A future updateddate would hold the watermark in the future and stall every update."""
+    _, reasons = typed(
+        page(
+            {**GOOD, "updateddate": "2999-01-01T00:00:00.000"},
+            {**GOOD, "createddate": "1999-12-31T23:59:59.000"},
+            {**GOOD, "createddate": "0001-01-01T00:00:00.000"},
+            {**GOOD, "servicedate": "2999-01-01T00:00:00.000"},  # kept: a planned visit
+            GOOD,
+        )
+    )
+    assert reasons.to_pylist() == [
+        "updateddate out of the plausible range (2000-01-01 to a day after the load): "
+        "2999-01-01T00:00:00.000",
+        "createddate out of the plausible range (2000-01-01 to a day after the load): "
+        "1999-12-31T23:59:59.000",
+        "createddate out of the plausible range (2000-01-01 to a day after the load): "
+        "0001-01-01T00:00:00.000",
+        None,
+        None,
+    ]
