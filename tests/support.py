@@ -125,10 +125,17 @@ CHROMIUM_ARGS = [
 
 
 def chromium_or_skip() -> Path:
-    """Debian's chromium, which `make test` installs when it can; a loud skip otherwise."""
+    """Debian's chromium, which `make test` installs when it can; a loud skip otherwise, and a
+    failure in CI."""
     import pytest
 
     if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            # in CI a skipped browser test is a test that did not run: fail it
+            pytest.fail(
+                f"{CHROMIUM} is missing under CI=true: `make test` installs it with "
+                "`.ci/ensure-chromium` (apt-get install chromium, as root)"
+            )
         pytest.skip(
             "!!! BROWSER TEST SKIPPED: /usr/bin/chromium is missing and `make test` could not "
             "install Debian's chromium (apt-get install chromium) on this machine !!!"

@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +50,9 @@ class SandboxServer:
         self._lock = threading.Lock()
         self._count = 0
         self.faults_served: dict[int, int] = {}  # status -> count, for tests and the log
+        # (monotonic time, target, status) of the latest requests: tests check how clients
+        # paced their retries; bounded, as a long-lived sandbox answers many
+        self.served: deque[tuple[float, str, int]] = deque(maxlen=10_000)
         self._thread: threading.Thread | None = None
         self._fail = re.compile(self.config.fail_pattern) if self.config.fail_pattern else None
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
@@ -121,6 +125,11 @@ class SandboxServer:
 
     def handle(self, method: str, target: str, headers: Any) -> tuple[int, Any, dict[str, str]]:
         """Answer one request: (status, body (dict/list/str/bytes), extra headers)."""
+        answer = self._answer(method, target, headers)
+        self.served.append((time.monotonic(), target, answer[0]))
+        return answer
+
+    def _answer(self, method: str, target: str, headers: Any) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(target)
         path = parts.path
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}

@@ -130,6 +130,14 @@ def test_rate_limit_with_retry_after_is_retried_and_the_run_succeeds(sandbox_set
     )
     assert scalar(settings, "select count(*) from raw_yelp.businesses") == total
     assert server.faults_served.get(429, 0) >= 3
+    # each 429 was retried, and not before the Retry-After it carried (1 s)
+    served = list(server.served)
+    waits = []
+    for i, (at, target, status) in enumerate(served):
+        if status == 429:
+            retried = next(t for t, again, _ in served[i + 1 :] if again == target)
+            waits.append(retried - at)
+    assert len(waits) >= 3 and min(waits) >= 0.95, waits
 
 
 def test_persistent_5xx_fails_clearly_and_leaves_no_partial_day(sandbox_settings):
