@@ -30,6 +30,7 @@ def _open_businesses_held(settings: Settings) -> Outcome:
         open_businesses,
         [expect("ExpectColumnValuesToBeInSet", column="held_latest_day", value_set=[True])],
         ("yelp_business_id", "latest_day"),
+        require_rows=True,
     )
 
 
@@ -57,6 +58,7 @@ def _population_change(settings: Settings) -> Outcome:
             )
         ],
         ("county_name", "estimation_year"),
+        require_rows=True,
     )
 
 

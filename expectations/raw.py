@@ -21,6 +21,12 @@ def latest_day(settings: Settings) -> date | None:
     return pg_value(settings, "SELECT max(surveyed_on) FROM raw_yelp.businesses")  # type: ignore[no-any-return]
 
 
+BUSINESS_CHECKS = (
+    "rating_in_steps", "review_count_non_negative", "coordinates_valid", "price_levels",
+    "ids_unique_per_day", "state_codes_known",
+)  # fmt: skip
+
+
 def business_checks(settings: Settings, days: Sequence[date]) -> list[Outcome]:
     """The six business checks over the given survey days."""
     states = pg_frame(
@@ -36,7 +42,15 @@ def business_checks(settings: Settings, days: Sequence[date]) -> list[Outcome]:
             (day,),
         )
         if frame.empty:
-            continue  # a day without rows is the warehouse check fact_rows_every_day's to catch
+            # a surveyed day without a business is a failed or lost extraction, not a pass
+            for name in BUSINESS_CHECKS:
+                parts.setdefault(name, []).append(Outcome(
+                    name, False,
+                    f"{day}: no rows in raw_yelp.businesses; extract it again with "
+                    f"`gourmand materialize --partition {day}`",
+                    BY_NAME[name].description,
+                ))  # fmt: skip
+            continue
         for outcome in (
             validate("rating_in_steps", frame,
                      [expect("ExpectColumnValuesToBeInSet", column="rating", value_set=RATINGS)],
@@ -63,9 +77,7 @@ def business_checks(settings: Settings, days: Sequence[date]) -> list[Outcome]:
                      KEY),
         ):  # fmt: skip
             parts.setdefault(outcome.check, []).append(outcome)
-    names = ("rating_in_steps", "review_count_non_negative", "coordinates_valid",
-             "price_levels", "ids_unique_per_day", "state_codes_known")  # fmt: skip
-    return [merge(name, parts.get(name, [])) for name in names]
+    return [merge(name, parts.get(name, [])) for name in BUSINESS_CHECKS]
 
 
 def census_checks(settings: Settings) -> list[Outcome]:
@@ -80,6 +92,7 @@ def census_checks(settings: Settings) -> list[Outcome]:
             frame,
             [expect("ExpectColumnValuesToBeBetween", column="pop", min_value=1)],
             key,
+            require_rows=True,
         )
     ]
 

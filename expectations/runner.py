@@ -75,9 +75,19 @@ def validate(
     expectations: Sequence[Any],
     key_columns: Sequence[str],
     expected: str | None = None,
+    *,
+    require_rows: bool = False,
 ) -> Outcome:
     """All `expectations` on one DataFrame; the check passes when every one does. Offending
-    rows are sampled by `key_columns` (plus the failing column's value)."""
+    rows are sampled by `key_columns` (plus the failing column's value).
+
+    `require_rows`: the frame is the data itself (a day, a table), so no rows is a failure; GX
+    passes every column expectation on an empty frame. Leave it off for frames of candidate
+    offenders, which are empty when all is well."""
+    description = expected or BY_NAME[check].description
+    if require_rows and len(frame) == 0:
+        return Outcome(check, False, "no rows to check: the data this check reads is empty",
+                       description)  # fmt: skip
     started = time.perf_counter()
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     fmt = {"result_format": "COMPLETE", "unexpected_index_column_names": list(key_columns)}
@@ -101,7 +111,6 @@ def validate(
             if len(sample) < SAMPLE_ROWS:
                 sample.append({k: _plain(v) for k, v in row.items()})
     observed = "; ".join(failures) if failures else f"{len(frame)} rows, all as expected"
-    description = expected or BY_NAME[check].description
     seconds = time.perf_counter() - started
     return Outcome(check, not failures, observed, description, sample, seconds, len(frame))
 
@@ -109,7 +118,8 @@ def validate(
 def merge(check: str, parts: Sequence[Outcome]) -> Outcome:
     """One outcome from the outcomes of several batches (days) of the same check."""
     if not parts:
-        return Outcome(check, True, "no rows to check", BY_NAME[check].description)
+        # nothing was checked: never a pass
+        return Outcome(check, False, "no batch to check", BY_NAME[check].description)
     failed = [p for p in parts if not p.passed]
     sample = [row for p in failed for row in p.sample][:SAMPLE_ROWS]
     rows = sum(p.rows for p in parts)
