@@ -25,7 +25,36 @@ from extract.sources.hr import DATASET, TABLES, ParsedRow, hr_table, parse_csv_l
 MAX_ROWS = 1_000
 MAX_BODY_BYTES = 4 * 1024 * 1024  # 1,000 rows are ~100 kB; anything this big is not a batch
 
-TableName = Annotated[str, Path(description=f"one of {', '.join(TABLES)}")]
+# Declared as an enum for clients and fuzzers; checked by _table_or_404, so an unknown table
+# is a 404 saying which tables exist rather than FastAPI's generic 422.
+TableName = Annotated[
+    str, Path(description=f"one of {', '.join(TABLES)}", json_schema_extra={"enum": list(TABLES)})
+]
+_VALUE = {"type": ["integer", "string", "null"]}
+# The body is read raw (JSON or CSV by Content-Type), so its schema is declared here: the docs
+# show it and the fuzz test posts it.
+INGEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        name: _VALUE for table in TABLES.values() for name in table.field_names
+                    },
+                    "additionalProperties": _VALUE,
+                },
+            }
+        },
+        "text/csv": {
+            "schema": {"type": "string", "pattern": r"\S", "description": "header-less CSV lines"}
+        },
+    },
+}
 
 
 class RowResult(BaseModel):
@@ -101,6 +130,7 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             415: {"description": "a body that is neither JSON nor CSV"},
             422: {"description": "no rows (nothing ingested)"},
         },
+        openapi_extra={"requestBody": INGEST_BODY},
     )
     async def ingest_batch(table: TableName, request: Request) -> BatchResult:
         """Ingest one batch; rows that break the dictionary go to raw_hr._rejects."""

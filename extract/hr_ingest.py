@@ -155,7 +155,9 @@ class _Batch:
 
     def write(self, rows: Iterable[ParsedRow]) -> None:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        # csv.writer quotes a field only for the line terminator's characters: with "\r\n"
+        # a value holding a lone carriage return is quoted too (COPY refuses it unquoted)
+        writer = csv.writer(buffer, lineterminator="\r\n")
         pending = 0
         for row in rows:
             self.received += 1
@@ -171,7 +173,7 @@ class _Batch:
             if pending == _CHUNK:
                 self._flush(buffer)
                 buffer = io.StringIO()
-                writer = csv.writer(buffer, lineterminator="\n")
+                writer = csv.writer(buffer, lineterminator="\r\n")
                 pending = 0
         if pending:
             self._flush(buffer)
