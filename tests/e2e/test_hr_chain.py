@@ -170,6 +170,10 @@ def test_drop_sensor_asks_for_a_run_only_for_new_or_changed_files(tmp_path, monk
         ("key:nope/nothing", None, "selects no asset"),
         ("group:hr", "2024-01-01", "holds no partitioned asset"),
         ("group:extract", "2024-13-01", "is not a partition"),
+        ("group:extract", "2999-01-01", "is not a partition"),  # the future
+        ("group:extract", "2024-01-01'; drop table raw_yelp.businesses; --", "is not a partition"),
+        ("group:extract", "2024-01-01...2999-01-01", "is not a partition"),
+        ("group:extract", "../../etc", "is not a partition"),
     ],
 )
 def test_materialize_explains_selections_it_cannot_run(selection, partition, message, tmp_path):
