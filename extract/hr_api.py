@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from extract.hr_ingest import IngestError, ingest, parse_json_body
-from extract.postgres import connect
+from extract.reader import ReaderUnavailable, connect_reader
 from extract.settings import Settings
 from extract.sources.hr import DATASET, TABLES, ParsedRow, hr_table, parse_csv_lines, parse_records
 
@@ -183,12 +183,17 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         responses={
             401: {"description": "missing or wrong token"},
             404: {"description": "unknown table, or no row with that id"},
+            503: {"description": "no read-only role configured (GOURMAND_READER_DSN)"},
         },
     )
     def record(table: TableName, record_id: int) -> dict[str, Any]:
         """One stored row by its id."""
         spec = hr_table(_table_or_404(table))
-        conn = connect(settings, read_only=True)
+        try:
+            # an untrusted caller reads as the read-only role, never as the owner
+            conn = connect_reader(settings)
+        except ReaderUnavailable as exc:
+            raise HTTPException(503, str(exc)) from exc
         try:
             with conn.cursor() as cur:
                 cur.execute("SET TIME ZONE 'UTC'")
