@@ -134,13 +134,12 @@ def _quality_table(settings: Settings, run_ids: list[str]) -> Table:
     """These runs' rows of quality.check_results: every check, its layer, severity, result."""
     from extract.query import run_query
 
-    # run ids are Dagster's UUIDs, not user input
-    ids = ", ".join(f"'{run_id}'" for run_id in run_ids)
     _, rows = run_query(
         "SELECT layer, check_name, severity, passed, observed, seconds "
-        f"FROM quality.check_results WHERE run_id IN ({ids}) ORDER BY result_id",
+        "FROM quality.check_results WHERE run_id = ANY(%s) ORDER BY result_id",
         target="oltp",
         settings=settings,
+        params=[list(run_ids)],
     )
     total = sum(r[5] for r in rows)
     out = Table(title=f"Quality checks ({len(rows)} results, {total:.1f}s of checking)")

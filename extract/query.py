@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from extract.settings import Settings, get_settings
@@ -17,7 +18,9 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _oltp(
+    query: str, settings: Settings, params: Sequence[Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """As the read-only role (extract/reader.py), never the pipeline's owner."""
     import psycopg2
 
@@ -31,7 +34,7 @@ def _oltp(query: str, settings: Settings) -> tuple[list[str], list[tuple[Any, ..
         raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
     try:
         with conn.cursor() as cur:
-            cur.execute(query)
+            cur.execute(query, params)
             if cur.description is None:
                 return [], []
             return [d[0] for d in cur.description], list(cur.fetchall())
@@ -82,12 +85,19 @@ def _warehouse(query: str, settings: Settings) -> tuple[list[str], list[tuple[An
 
 
 def run_query(
-    query: str, *, target: str = "oltp", settings: Settings | None = None
+    query: str,
+    *,
+    target: str = "oltp",
+    settings: Settings | None = None,
+    params: Sequence[Any] | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one statement read-only; writes are refused by the database itself."""
+    """Run one statement read-only; writes are refused by the database itself. `params` are
+    bound (psycopg2's %s placeholders) on the OLTP target."""
     settings = settings or get_settings()
     if target == "oltp":
-        return _oltp(query, settings)
+        return _oltp(query, settings, params)
+    if params is not None:
+        raise QueryError("bound parameters are for --target oltp")
     if target == "warehouse":
         return _warehouse(query, settings)
     raise QueryError(f"unknown target {target!r}: use oltp or warehouse")

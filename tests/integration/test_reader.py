@@ -158,3 +158,15 @@ def test_duckdb_bypasses_are_refused_with_nothing_written(tmp_path):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     assert con.execute("select count(*) from information_schema.tables").fetchall() == [(1,)]
     con.close()
+
+
+def test_values_are_bound_not_interpolated(make_settings):
+    settings = make_settings()
+    _prepare(settings)
+    hostile = "1'; drop table oltp.thing; --"
+    rows = run_query("select %s::text as v, count(*) from oltp.thing", settings=settings,
+                     params=[hostile])[1]  # fmt: skip
+    assert rows == [(hostile, 1)]
+    assert run_query("select i from oltp.thing", settings=settings)[1] == [(1,)]
+    # a % in a query without parameters is SQL, not a placeholder
+    assert run_query("select 'a%' like 'a%%'", settings=settings)[1] == [(True,)]
