@@ -10,7 +10,7 @@ business per day, and re-running a day replaces that day's snapshots (delete-ins
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -141,6 +141,9 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+REVIEWS_FROM = datetime(2004, 1, 1)  # Yelp's first year
+
+
 def parse_review(raw: Any, business_id: str, surveyed_on: date, extracted_at: datetime) -> dict:
     if not isinstance(raw, dict):
         raise Rejected(f"review is a {type(raw).__name__}, not an object")
@@ -156,6 +159,14 @@ def parse_review(raw: Any, business_id: str, surveyed_on: date, extracted_at: da
         time_created = datetime.strptime(created, "%Y-%m-%d %H:%M:%S") if created else None
     except (TypeError, ValueError) as exc:
         raise Rejected(f"field 'time_created' is not 'YYYY-MM-DD HH:MM:SS': {created!r}") from exc
+    # plausible from Yelp's first year to the day after the survey (Pacific time, as Yelp
+    # writes it); judged against the survey day, so a replayed day gets the same verdict
+    latest = datetime.combine(surveyed_on + timedelta(days=2), datetime.min.time())
+    if time_created is not None and not REVIEWS_FROM <= time_created < latest:
+        raise Rejected(
+            "field 'time_created' out of the plausible range (2004-01-01 to the day after the "
+            f"survey): {created!r}"
+        )
     row = {
         "id": review_id,
         "business_id": business_id,

@@ -78,3 +78,28 @@ def test_missing_id_is_rejected():
     del raw["id"]
     with pytest.raises(Rejected, match="missing field 'id'"):
         parse_business(raw, DAY, "x", NOW)
+
+
+@pytest.mark.parametrize(
+    ("created", "kept"),
+    [
+        ("2003-12-31 23:59:59", False),
+        ("0001-01-01 00:00:00", False),
+        ("2024-01-05 09:00:00", False),  # two days after the survey
+        ("2004-01-01 00:00:00", True),
+        ("2024-01-03 22:00:00", True),
+        ("2024-01-04 07:00:00", True),  # Pacific time runs behind: the next day is plausible
+    ],
+)
+def test_review_dates_outside_the_plausible_range_are_rejected(created, kept):
+    from datetime import date, datetime
+
+    from extract.sources.yelp import Rejected, parse_review
+
+    review = {"id": "r1", "rating": 4, "time_created": created, "user": {"id": "u1"}}
+    args = (review, "b1", date(2024, 1, 3), datetime(2024, 1, 3, 12))
+    if kept:
+        assert parse_review(*args)["time_created"] == datetime.fromisoformat(created)
+    else:
+        with pytest.raises(Rejected, match="time_created' out of the plausible range"):
+            parse_review(*args)
