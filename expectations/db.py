@@ -35,5 +35,6 @@ def warehouse_frame(settings: Settings, sql: str) -> Any:
 
     from extract.query import run_query
 
-    columns, rows = run_query(sql, target="warehouse", settings=settings)
+    # the pipeline's own check, not an analyst's query
+    columns, rows = run_query(sql, target="warehouse", settings=settings, internal=True)
     return pd.DataFrame(rows, columns=columns)

@@ -117,11 +117,16 @@ def _warehouse_table(settings: Settings, seconds: float) -> Table:
         "where table_schema in ('dwh', 'marts') order by 1, 2",
         target="warehouse",
         settings=settings,
+        internal=True,
     )
     counts = " union all ".join(
         f"select '{schema}.{name}', count(*) from {schema}.{name}" for schema, name in tables
     )
-    _, rows = run_query(counts, target="warehouse", settings=settings) if tables else ([], [])
+    _, rows = (
+        run_query(counts, target="warehouse", settings=settings, internal=True)
+        if tables
+        else ([], [])
+    )
     out = Table(title=f"The warehouse ({settings.warehouse}, export + dbt build {seconds:.1f}s)")
     out.add_column("table", no_wrap=True)
     out.add_column("rows", justify="right")
@@ -140,6 +145,7 @@ def _quality_table(settings: Settings, run_ids: list[str]) -> Table:
         target="oltp",
         settings=settings,
         params=[list(run_ids)],
+        internal=True,
     )
     total = sum(r[5] for r in rows)
     out = Table(title=f"Quality checks ({len(rows)} results, {total:.1f}s of checking)")

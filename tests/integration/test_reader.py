@@ -170,3 +170,22 @@ def test_values_are_bound_not_interpolated(make_settings):
     assert run_query("select i from oltp.thing", settings=settings)[1] == [(1,)]
     # a % in a query without parameters is SQL, not a placeholder
     assert run_query("select 'a%' like 'a%%'", settings=settings)[1] == [(True,)]
+
+
+def test_the_staging_views_are_for_the_pipeline_not_the_door(tmp_path):
+    """A view over lake files answers the pipeline's own reads; through the read-only door it
+    is refused in one line that says to query dwh and marts."""
+    import duckdb
+
+    from tests.support import settings_for
+
+    settings = settings_for(tmp_path / "home", "postgresql://unused@127.0.0.1:1/x")
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    lake = tmp_path / "t.parquet"
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute(f"copy (select 1 as i) to '{lake}'")
+    con.execute(f"create schema dwh_staging; create view dwh_staging.v as select * from '{lake}'")
+    con.close()
+    query = "select i from dwh_staging.v"
+    assert run_query(query, target="warehouse", settings=settings, internal=True)[1] == [(1,)]
+    assert "query dwh.* and marts.*" in _refused(query, settings, "warehouse")
