@@ -61,18 +61,23 @@ def _password_file(settings: Settings) -> Path:
     return settings.home / "postgres.password"
 
 
-def _embedded_password(settings: Settings) -> str:
-    """A random password per home: pgserver trusts local sockets, but dlt insists on one."""
-    path = _password_file(settings)
+def password_file(path: Path) -> tuple[str, bool]:
+    """The password kept in `path` (mode 0600), made at random on first use; and whether it
+    was made now. Written beside and renamed, so a reader never sees half a file."""
     if path.exists():
-        return path.read_text().strip()
+        return path.read_text().strip(), False
     password = secrets.token_urlsafe(18)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(password)
     tmp.chmod(0o600)
     tmp.replace(path)
-    return password
+    return password, True
+
+
+def _embedded_password(settings: Settings) -> str:
+    """A random password per home: pgserver trusts local sockets, but dlt insists on one."""
+    return password_file(_password_file(settings))[0]
 
 
 DEFAULT_PORT = 55432  # the embedded server's port when free; analysts' dbt profile default

@@ -15,7 +15,6 @@ whatever the SQL says.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -68,17 +67,10 @@ revoke temporary on database {database} from public;
 
 
 def _password(settings: Settings) -> tuple[str, bool]:
-    """A random password per home, kept beside the owner's (mode 0600); and whether it is new."""
-    path = settings.home / "postgres.reader-password"
-    if path.exists():
-        return path.read_text().strip(), False
-    password = secrets.token_urlsafe(18)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(password)
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return password, True
+    """A random password per home, kept beside the owner's; and whether it is new."""
+    from extract.postgres import password_file
+
+    return password_file(settings.home / "postgres.reader-password")
 
 
 def grant_reader(settings: Settings, role: str = ROLE, password: str | None = None) -> None:
