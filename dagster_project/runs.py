@@ -13,12 +13,18 @@ run-worker health checks, and an in-process run (`gourmand materialize`) has no 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# a process that started this much after the run said it was running is another process
-PID_REUSE_SLACK_SECONDS = 2.0
+# A process that started this much after the run reported it is another process that took the
+# pid over. Wide on purpose: judging a live run dead gives its slot to a second writer, judging a
+# dead one alive only delays the waiter until the next check. The comparison is in seconds since
+# boot (the kernel's clock for process start), with the wall-clock report converted at the current
+# offset, because psutil's wall-clock create_time rides on /proc/stat's whole-second btime and
+# shifts with every clock adjustment: a 2 s slack once judged a live holder dead mid-suite.
+PID_REUSE_SLACK_SECONDS = 60.0
 # how often a step blocked on a pool checks whether the slot's holders still live
 HOLDER_CHECK_SECONDS = 5.0
 
@@ -50,19 +56,42 @@ def run_processes(instance: Any, run_id: str) -> list[tuple[int, float]]:
     return found
 
 
+def _started_since_boot(pid: int) -> float | None:
+    """When `pid` started, in seconds since boot (field 22 of /proc/PID/stat), or None if it is
+    gone; None too off Linux, where the check falls back to psutil's wall-clock start."""
+    import os
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
 def process_alive(pid: int, reported_at: float) -> bool:
-    """Whether the process `pid` that was reported at `reported_at` still runs."""
+    """Whether the process `pid` that was reported (wall clock) at `reported_at` still runs."""
+    import sys
+    import time
+
     import psutil
 
     try:
         process = psutil.Process(pid)
-        started = process.create_time()
         status = process.status()
+        if sys.platform.startswith("linux"):
+            started = _started_since_boot(pid)
+            if started is None:
+                return False
+            reported = reported_at - (time.time() - time.clock_gettime(time.CLOCK_BOOTTIME))
+        else:
+            started, reported = process.create_time(), reported_at
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
     if status == psutil.STATUS_ZOMBIE:
         return False
-    return started <= reported_at + PID_REUSE_SLACK_SECONDS
+    return started <= reported + PID_REUSE_SLACK_SECONDS
 
 
 def run_alive(instance: Any, run_id: str) -> tuple[bool, tuple[int, ...]]:
@@ -138,6 +167,10 @@ def _reap_holders(instance: Any, pool: str) -> list[Holder]:
         if holder.alive:
             live.append(holder)
             continue
+        logging.getLogger("gourmand.runs").warning(
+            "run %s holds the %s slot but none of its processes (pid %s) runs: freeing it",
+            holder.run_id, pool, ", ".join(map(str, holder.pids)),
+        )  # fmt: skip
         run = instance.get_run_by_id(holder.run_id)
         if run is not None and not run.is_finished:
             instance.report_run_failed(
@@ -158,7 +191,6 @@ def patch_slot_wait() -> None:
     few seconds, whether the holders still live, so a run killed while another waits does not
     block it for ever.
     """
-    import logging
     import time
 
     from dagster._core.execution.plan.instance_concurrency_context import (

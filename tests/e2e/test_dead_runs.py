@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,9 @@ def test_a_killed_holder_frees_its_slot_and_the_waiting_run_sleeps(tmp_path, cap
     assert any(second_run in r.getMessage() for r in caplog.records), "no word of the holder"
     _kill(proc)
     thread.join(timeout=60)
-    assert not thread.is_alive(), "the waiter never got the slot of the dead holder"
+    assert not thread.is_alive(), "the waiter never finished after the holder died:\n" + "".join(
+        traceback.format_stack(sys._current_frames()[thread.ident])
+    )
     assert outcome["result"].success
     assert instance.get_run_by_id(second_run).status == DagsterRunStatus.FAILURE
     assert pool_holders(instance, POOL) == []
