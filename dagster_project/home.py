@@ -3,6 +3,7 @@ each for the DuckDB warehouse (DuckDB allows one writing process per file) and t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from extract.settings import Settings
 WAREHOUSE_POOL = "duckdb_warehouse"
 OLTP_POOL = "oltp_model"
 
-INSTANCE_CONFIG = """\
+# what the first versions wrote, without the header line: replaced like a generated file
+LEGACY_CONFIG = """\
 telemetry:
   enabled: false
 # Ops that declare a pool get one slot per pool: duckdb_warehouse (the dbt_dwh assets), so two
@@ -20,13 +22,40 @@ concurrency:
   pools:
     default_limit: 1
 """
+GENERATED = "# Written by gourmand (dagster_project/home.py); remove this line to keep your edits."
+INSTANCE_CONFIG = """\
+{generated}
+telemetry:
+  enabled: false
+# Ops that declare a pool get one slot per pool: duckdb_warehouse (the dbt_dwh assets), so two
+# runs never write the warehouse file at once, and oltp_model (the dbt_oltp build).
+concurrency:
+  pools:
+    default_limit: 1
+# Dagster's SQLite event log with its connections kept open (dagster_project/storage.py): the
+# same files, a third of the time per event
+event_log_storage:
+  module: dagster_project.storage
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {runs}
+"""
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
+    """The home's Dagster folder with its dagster.yaml; a generated one is rewritten when this
+    project's settings for it change (or the home moved), an edited one is left alone."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists() or "concurrency:" not in config.read_text():
-        config.write_text(INSTANCE_CONFIG)
+    wanted = INSTANCE_CONFIG.format(
+        generated=GENERATED, runs=settings.dagster_home / "history" / "runs"
+    )
+    current = config.read_text() if config.exists() else None
+    generated = current is None or current.startswith(GENERATED) or current == LEGACY_CONFIG
+    if current != wanted and generated:
+        beside = config.with_name(f".dagster.yaml.{os.getpid()}")
+        beside.write_text(wanted)
+        beside.replace(config)
     return settings.dagster_home
 
 

@@ -2,13 +2,28 @@
 
 Loading the definitions never parses dbt: the manifest comes from `dbt parse` at setup time. A
 checkout that skipped setup gets it parsed once here, with a message saying so.
+
+Each dbt invocation keeps its artifacts in the home (`<home>/dbt/<project>/runs/…`) and starts
+from the home's newest partial-parse file, so only the first build of a home parses the project
+in full. dagster-dbt copies the checkout's `target/partial_parse.msgpack` instead, parsed with
+`make setup`'s profile: dbt reparses everything when the profile's connection (port, database,
+DuckDB path) differs, which it does in every home but the default one, ~7 s each time.
 """
 
+import contextlib
+import os
+import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from extract.settings import get_settings
 
@@ -37,7 +52,57 @@ oltp_project = _project("dbt_oltp")
 dwh_project = _project("dbt_dwh")
 
 
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=project, profiles_dir=str(PROFILES_DIR), dbt_executable=DBT_EXECUTABLE
+PARTIAL_PARSE = "partial_parse.msgpack"
+# invocation folders kept per project in a home (manifest, run results, logs of each build)
+KEPT_INVOCATIONS = 20
+
+
+class HomeDbtCliResource(DbtCliResource):
+    """dagster-dbt's CLI resource, minus two costs per invocation this project does not need,
+    with artifacts and partial parsing per home.
+
+    - `_cli_version` runs `dbt --version` in a subprocess (~4 s here) to learn the version of the
+      dbt it is about to run: it is the dbt-core installed in this environment.
+    - `_initialize_dbt_core_adapter` loads dbt's profile, project and macros in the Dagster
+      process (~5 s) for column metadata and row counts through the adapter; this project counts
+      rows itself after dbt exits (dagster_project/dbt_metadata.py), so it is not needed.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(package_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        return None
+
+    def build(self, args: list[str], *, context: Any) -> Iterator[Any]:
+        """The events of `dbt <args>` for this asset step, run from the home's parse state."""
+        runs = get_settings().home / "dbt" / Path(self.project_dir).name
+        target = runs / "runs" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        target.mkdir(parents=True)
+        kept = runs / PARTIAL_PARSE
+        if kept.exists():
+            shutil.copy(kept, target / PARTIAL_PARSE)
+        yield from self.cli(args, context=context, target_path=target).stream()
+        # the newest parse state of this home: written beside, then renamed over (atomic)
+        if (target / PARTIAL_PARSE).exists():
+            beside = runs / f".{PARTIAL_PARSE}.{os.getpid()}"
+            shutil.copy(target / PARTIAL_PARSE, beside)
+            beside.replace(kept)
+        _prune(runs / "runs")
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest KEPT_INVOCATIONS invocation folders."""
+    folders = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[KEPT_INVOCATIONS:]:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(old)
+
+
+def dbt_cli(project: DbtProject) -> HomeDbtCliResource:
+    return HomeDbtCliResource(
+        project_dir=project,  # type: ignore[arg-type]  # dagster-dbt's validator takes a DbtProject
+        profiles_dir=str(PROFILES_DIR),
+        dbt_executable=DBT_EXECUTABLE,
     )

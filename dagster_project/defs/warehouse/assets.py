@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from dagster import AssetExecutionContext
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
 from dagster_project.dbt_metadata import with_row_counts
-from dagster_project.defs.dbt_projects import dwh_project
+from dagster_project.defs.dbt_projects import HomeDbtCliResource, dwh_project
 from dagster_project.home import WAREHOUSE_POOL
 from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDbtTranslator
@@ -30,7 +30,7 @@ TRANSLATOR = GourmandDbtTranslator(group="warehouse", groups_by_schema={"marts":
 
 def _build(
     context: AssetExecutionContext,
-    dbt_dwh: DbtCliResource,
+    dbt_dwh: HomeDbtCliResource,
     extra: list[str] | None = None,
     *,
     reads_lake: bool = False,
@@ -49,7 +49,7 @@ def _build(
             # relationship test to the selected dim_date, against a table this run did not
             # build and which may not exist yet
             args += ["--indirect-selection", "cautious"]
-        events = dbt_dwh.cli(args, context=context).stream()
+        events = dbt_dwh.build(args, context=context)
         yield from with_row_counts(events, dwh_project.manifest_path, "warehouse", context.log.info)
 
 
@@ -60,7 +60,7 @@ def _build(
     exclude=f"{DAILY_FACT}+",
     pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
 )
-def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
+def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
     """Staging views, snapshots, dimensions, dim_date, the yearly fact and the marts that do not
     read the daily fact."""
     yield from _build(context, dbt_dwh, reads_lake=True)
@@ -75,7 +75,9 @@ def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> I
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
 )
-def dbt_dwh_daily_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource) -> Iterator[Any]:
+def dbt_dwh_daily_assets(
+    context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource
+) -> Iterator[Any]:
     """The daily fact, for this partition (or range) of survey days and whatever else the lake
     changed (the fact is incremental on what changed, not on a window of days)."""
     window = context.partition_time_window
@@ -93,7 +95,7 @@ def dbt_dwh_daily_assets(context: AssetExecutionContext, dbt_dwh: DbtCliResource
     pool=WAREHOUSE_POOL,
 )
 def dbt_dwh_after_daily_assets(
-    context: AssetExecutionContext, dbt_dwh: DbtCliResource
+    context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource
 ) -> Iterator[Any]:
     """The marts that read the daily fact."""
     yield from _build(context, dbt_dwh)
