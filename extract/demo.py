@@ -10,6 +10,7 @@ Re-running it re-loads the same days and changes no row count.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -221,6 +222,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
     from dagster import AssetKey
 
     from dagster_project.definitions import defs
+    from dagster_project.progress import logs_to_file, run_progress
     from extract.sandbox import process
 
     instance = _instance(settings)
@@ -232,20 +234,33 @@ def _run(settings: Settings, days: int, started: float) -> int:
     # graph below then builds its OLTP tables, lake export, fact and marts with everything else
     # (one dbt build per project instead of two)
     years = sorted(settings.socrata_years)
-    console.print(f"\nrunning job socrata_full (LA 311, its load) for {years[0]}..{years[-1]}")
-    la311 = defs.resolve_job_def("socrata_full").execute_in_process(
-        instance=instance,
-        run_config=quiet,
-        raise_on_error=False,
-        asset_selection=[AssetKey(["raw_socrata", "service_requests"])],
-        tags={
-            "dagster/asset_partition_range_start": str(years[0]),
-            "dagster/asset_partition_range_end": str(years[-1]),
-        },
-    )
+    log_path = settings.home / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    console.print(f"logs         {log_path} (Dagster's and dbt's full output)")
+    la311_id = str(uuid.uuid4())
+    with (
+        logs_to_file(log_path) as screen,
+        run_progress(
+            instance,
+            la311_id,
+            screen,
+            f"job socrata_full (LA 311, its load) for {years[0]}..{years[-1]}",
+        ),
+    ):
+        la311 = defs.resolve_job_def("socrata_full").execute_in_process(
+            instance=instance,
+            run_config=quiet,
+            raise_on_error=False,
+            run_id=la311_id,
+            asset_selection=[AssetKey(["raw_socrata", "service_requests"])],
+            tags={
+                "dagster/asset_partition_range_start": str(years[0]),
+                "dagster/asset_partition_range_end": str(years[-1]),
+            },
+        )
     if not la311.success:
         console.print(
-            f"[red]run {la311.run_id} failed; see the Dagster UI (make dev) for the step logs[/red]"
+            f"[red]run {la311.run_id} failed; full log: {log_path}; each step in the Dagster UI "
+            "(make dev)[/red]"
         )
         return 1
 
@@ -259,21 +274,23 @@ def _run(settings: Settings, days: int, started: float) -> int:
 
     first = settings.start_date
     last = first + timedelta(days=days - 1)
-    console.print(
-        f"\nrunning job gourmand_daily (the scheduled one) for {first}..{last} as one run"
-    )
-    run = defs.resolve_job_def("gourmand_daily").execute_in_process(
-        instance=instance,
-        run_config=quiet,
-        raise_on_error=False,
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-        },
-    )
+    run_id = str(uuid.uuid4())
+    title = f"job gourmand_daily (the scheduled one) for {first}..{last} as one run"
+    with logs_to_file(log_path) as screen, run_progress(instance, run_id, screen, title):
+        run = defs.resolve_job_def("gourmand_daily").execute_in_process(
+            instance=instance,
+            run_config=quiet,
+            raise_on_error=False,
+            run_id=run_id,
+            tags={
+                "dagster/asset_partition_range_start": first.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            },
+        )
     if not run.success:
         console.print(
-            f"[red]run {run.run_id} failed; see the Dagster UI (make dev) for the step logs[/red]"
+            f"[red]run {run.run_id} failed; full log: {log_path}; each step in the Dagster UI "
+            "(make dev)[/red]"
         )
         return 1
     layer = _layer_seconds(instance, run.run_id)

@@ -34,6 +34,49 @@ class Lake:
         return posixpath.join(self.url.rstrip("/"), *parts)
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
+def _atomic_local_filesystem() -> type:
+    """fsspec's local filesystem whose `put_file` writes beside (`.<name>.<pid>.partial`) and
+    renames: dlt's filesystem destination copies each load file straight to its final name, so
+    an export killed mid-copy left a truncated `.parquet` that the warehouse's staging then read
+    ("too small to be a Parquet file"). S3 needs nothing: an object appears only when whole."""
+    import os
+
+    from fsspec.implementations.local import LocalFileSystem
+
+    class AtomicLocalFileSystem(LocalFileSystem):
+        def put_file(self, lpath: Any, rpath: Any, callback: Any = None, **kwargs: Any) -> None:
+            final = self._strip_protocol(rpath)
+            folder, name = posixpath.split(final)
+            partial = posixpath.join(folder, f".{name}.{os.getpid()}{PARTIAL_SUFFIX}")
+            super().put_file(lpath, partial, callback=callback, **kwargs)
+            os.replace(partial, final)
+
+    return AtomicLocalFileSystem
+
+
+def use_atomic_local_writes() -> None:
+    """Make fsspec's `file` protocol (dlt's lake writes) write whole files or none."""
+    import fsspec
+
+    current = fsspec.get_filesystem_class("file")
+    if current.__name__ != "AtomicLocalFileSystem":
+        fsspec.register_implementation("file", _atomic_local_filesystem(), clobber=True)
+
+
+def remove_partials(lake: Lake, folder: str) -> list[str]:
+    """Files a killed write left under their temporary names."""
+    base = lake.path(folder)
+    if not lake.fs.exists(base):
+        return []
+    partials = [p for p in lake.fs.find(base) if p.endswith(PARTIAL_SUFFIX)]
+    for path in partials:
+        lake.fs.rm(path)
+    return partials
+
+
 def open_lake(settings: Settings | None = None) -> Lake:
     """The lake's filesystem; S3 takes endpoint, keys and region from settings."""
     settings = settings or get_settings()

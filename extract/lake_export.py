@@ -97,6 +97,7 @@ class _ExpectedCursorTies(logging.Filter):
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    lake_mod.use_atomic_local_writes()  # a killed export leaves no truncated Parquet file
     return dlt.pipeline(
         pipeline_name="gourmand_lake_export",
         destination=_destination(settings),
@@ -181,7 +182,9 @@ def _table_files(lake: lake_mod.Lake) -> dict[str, list[str]]:
 
 
 def remove_unfinished(lake: lake_mod.Lake) -> list[str]:
-    """Delete data files of loads dlt never recorded as finished (a killed export)."""
+    """Delete data files of loads dlt never recorded as finished (a killed export), and files a
+    killed copy left under their temporary names."""
+    partials = lake_mod.remove_partials(lake, DATASET)
     finished = _finished_loads(lake)
     stale = [
         path
@@ -191,7 +194,7 @@ def remove_unfinished(lake: lake_mod.Lake) -> list[str]:
     ]
     for path in stale:
         lake.fs.rm(path)
-    return stale
+    return partials + stale
 
 
 def _remove_superseded(lake: lake_mod.Lake, tables: Sequence[str], load_id: str) -> None:

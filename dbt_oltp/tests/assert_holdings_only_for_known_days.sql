@@ -1,6 +1,9 @@
 -- Every survey day in the raw data has its holdings, and no holding exists for a day never
 -- surveyed. Days fold in any order (macros/folding.sql): a row here names a day the last run
 -- did not fold; `gourmand materialize --partition <day>` (or any dbt_oltp build) folds it.
+-- A check of business_holding in Dagster (it reads two models: dagster-dbt attaches it by ref).
+{{ config(meta={'dagster': {'ref': {'name': 'business_holding'}}}) }}
+
 with raw_days as (
     select distinct surveyed_on from {{ ref('stg_yelp__businesses') }}
 ),

@@ -102,6 +102,12 @@ def test_demo_twice_changes_no_row_count(demo_env):
     assert first.returncode == 0, first.stdout + first.stderr
     assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout
     assert "The OLTP model (schema oltp" in first.stdout and "business_holding" in first.stdout
+    # the screen shows progress by layer; Dagster's and dbt's own lines go to the home's log file
+    for layer in ("extract", "oltp", "lake", "warehouse", "marts", "checks"):
+        assert f"  {layer} " in first.stdout, layer
+    assert " - dagster - " not in first.stdout and "START sql" not in first.stdout
+    log = next(line.split()[1] for line in first.stdout.splitlines() if line.startswith("logs "))
+    assert " - dagster - " in Path(log).read_text() and "Running with dbt" in Path(log).read_text()
     # the demo stops the sandbox it started
     assert gourmand(demo_env, "sandbox", "--status").returncode == 1
     before = counts(demo_env)

@@ -337,9 +337,15 @@ def test_a_lake_full_refresh_killed_midway_converges(two_days):
     # killed as soon as the refresh has written its first new file (the old ones all there)
     lake = open_lake(settings)
     files = len(list_files(lake, "oltp"))
+
+    def written() -> int:  # finished files and files still being copied (temporary names)
+        return len(list_files(lake, "oltp")) + len(
+            [p for p in lake.fs.find(lake.path("oltp")) if p.endswith(".partial")]
+        )
+
     deadline = time.time() + 60
     while child.poll() is None and time.time() < deadline:
-        if len(list_files(lake, "oltp")) > files:
+        if written() > files:
             os.killpg(child.pid, signal.SIGKILL)
             break
         time.sleep(0.02)
