@@ -12,6 +12,7 @@ file) each layer prints one line when it is done, so the output stays short.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -168,30 +169,26 @@ def run_progress(instance: Any, run_id: str, console: Console, title: str) -> It
                     f"  ({layer.finished - started:.0f}s)"
                 )
 
-    def follow(live: Any) -> None:
-        while not stop.wait(POLL_SECONDS):
-            poll()
-            if live is not None:
+    with contextlib.ExitStack() as stack:
+        if console.is_terminal:
+            from rich.live import Live
+
+            live = stack.enter_context(
+                Live(_table(state, title, started), console=console, refresh_per_second=4)
+            )
+
+            def show() -> None:
                 live.update(_table(state, title, started))
-            else:
-                lines()
+        else:
+            console.print(title)
+            show = lines
 
-    if console.is_terminal:
-        from rich.live import Live
-
-        with Live(_table(state, title, started), console=console, refresh_per_second=4) as live:
-            thread = threading.Thread(target=follow, args=(live,), daemon=True)
-            thread.start()
-            try:
-                yield state
-            finally:
-                stop.set()
-                thread.join()
+        def follow() -> None:
+            while not stop.wait(POLL_SECONDS):
                 poll()
-                live.update(_table(state, title, started))
-    else:
-        console.print(title)
-        thread = threading.Thread(target=follow, args=(None,), daemon=True)
+                show()
+
+        thread = threading.Thread(target=follow, daemon=True)
         thread.start()
         try:
             yield state
@@ -199,7 +196,7 @@ def run_progress(instance: Any, run_id: str, console: Console, title: str) -> It
             stop.set()
             thread.join()
             poll()
-            lines()
+            show()
 
 
 @contextmanager

@@ -86,13 +86,6 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._dispose_engines()  # the files are deleted: no connection may outlive them
         super().wipe()
 
-    def delete_events(self, run_id: str) -> None:
-        super().delete_events(run_id)
-        for key in [k for k in self._engines if k[1] == self.conn_string_for_shard(run_id)]:
-            if key[0] == os.getpid():
-                self._engines[key].dispose()
-            del self._engines[key]
-
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
