@@ -21,9 +21,21 @@ from extract.settings import child_environment, get_settings
 console = Console(stderr=True)
 
 
+# Commands whose very job is to start or stop a helper process: they leave it as asked.
+_MANAGES_HELPERS = {"sandbox", "postgres"}
+
+
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Gourmand: an open ELT warehouse for local-business and civic data."""
+    if ctx.invoked_subcommand in _MANAGES_HELPERS or ctx.resilient_parsing:
+        return
+    from extract.helpers import leave_as_found
+
+    # exits with the command (a SystemExit included): a sandbox it started is stopped
+    say = lambda msg: console.print(f"[dim]{msg}[/dim]")  # noqa: E731
+    ctx.with_resource(leave_as_found(get_settings(), say))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -434,19 +446,13 @@ def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
 @main.command()
 @click.option("--port", default=3000, show_default=True)
 def dev(port: int) -> None:
-    """Open the Dagster UI on 127.0.0.1 (the sandbox is started for it)."""
+    """Open the Dagster UI on 127.0.0.1 (the sandbox is started for it, and stopped after)."""
     from extract.sandbox import process
 
     settings = get_settings()
-    uses_sandbox = settings.sources_mode == "sandbox" and not settings.yelp_base_url
-    started_here = uses_sandbox and process.running_sandbox(settings) is None
-    if uses_sandbox:
+    if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
         console.print(f"sandbox: {process.start_sandbox(settings)['url']}")
-    try:
-        _run_dagster_dev(settings, port)
-    finally:
-        if started_here:
-            process.stop_sandbox(settings)
+    _run_dagster_dev(settings, port)
 
 
 def _run_dagster_dev(settings: Any, port: int) -> None:

@@ -194,18 +194,12 @@ def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
     started = time.perf_counter()
-    uses_sandbox = settings.sources_mode == "sandbox" and not settings.yelp_base_url
-    from extract.sandbox import process
+    # a sandbox started here is stopped when the command ends (extract.helpers)
+    if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
+        from extract.sandbox import process
 
-    # Leave things as found: stop the sandbox afterwards only if this demo started it.
-    started_here = uses_sandbox and process.running_sandbox(settings) is None
-    try:
-        if uses_sandbox:
-            console.print(f"sandbox      {process.start_sandbox(settings)['url']}")
-        return _run(settings, days, started)
-    finally:
-        if started_here:
-            process.stop_sandbox(settings)
+        console.print(f"sandbox      {process.start_sandbox(settings)['url']}")
+    return _run(settings, days, started)
 
 
 def _run(settings: Settings, days: int, started: float) -> int:

@@ -205,6 +205,11 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
     )
 
 
+def embedded_running(settings: Settings) -> bool:
+    """Whether the home's embedded server is up (without starting it)."""
+    return _postmaster(settings.postgres_dir) is not None
+
+
 def stop_embedded(settings: Settings | None = None) -> bool:
     """Stop the home's embedded server; False when it was not running."""
     settings = settings or get_settings()
