@@ -34,7 +34,8 @@ def main(ctx: click.Context) -> None:
     from extract.helpers import leave_as_found
 
     # exits with the command (a SystemExit included): a sandbox it started is stopped
-    say = lambda msg: console.print(f"[dim]{msg}[/dim]")  # noqa: E731
+    # not wrapped: the line ends in a command to copy
+    say = lambda msg: console.print(f"[dim]{msg}[/dim]", soft_wrap=True)  # noqa: E731
     ctx.with_resource(leave_as_found(get_settings(), say))
 
 

@@ -50,5 +50,15 @@ def leave_as_found(settings: Settings, say: Callable[[str], None]) -> Iterator[N
         if after.postgres and not before.postgres:
             say(
                 f"the embedded Postgres of {settings.home} was started and is left running for "
-                "the next command; stop it with: gourmand postgres --stop"
+                f"the next command; stop it with: {_gourmand()} postgres --stop"
             )
+
+
+def _gourmand() -> str:
+    """The command as the user typed it (`.venv/bin/gourmand` after `make`), so the line works
+    when copied."""
+    import shlex
+    import sys
+
+    typed = sys.argv[0] if sys.argv else ""
+    return shlex.quote(typed) if typed.endswith("gourmand") else "gourmand"
