@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml
 	fi
 	touch $(STAMP)
 
+# dbt parses with the connection the default home's runs give it (dbt parses everything again
+# when the profile's connection differs, the DuckDB path included), so that a home's first build
+# starts from this parse.
+PARSE_HOME := $(or $(GOURMAND_HOME),$(realpath .)/.gourmand)
+
 setup: $(STAMP)
-	$(BIN)/dbt parse --project-dir dbt_oltp --profiles-dir profiles --quiet
-	$(BIN)/dbt parse --project-dir dbt_dwh --profiles-dir profiles --quiet
+	GOURMAND_HOME="$(PARSE_HOME)" $(BIN)/dbt parse --project-dir dbt_oltp --profiles-dir profiles --quiet
+	GOURMAND_HOME="$(PARSE_HOME)" $(BIN)/dbt parse --project-dir dbt_dwh --profiles-dir profiles --quiet
 
 demo: setup
 	$(BIN)/gourmand demo

@@ -5,9 +5,10 @@ checkout that skipped setup gets it parsed once here, with a message saying so.
 
 Each dbt invocation keeps its artifacts in the home (`<home>/dbt/<project>/runs/…`) and starts
 from the home's newest partial-parse file, so only the first build of a home parses the project
-in full. dagster-dbt copies the checkout's `target/partial_parse.msgpack` instead, parsed with
-`make setup`'s profile: dbt reparses everything when the profile's connection (port, database,
-DuckDB path) differs, which it does in every home but the default one, ~7 s each time.
+in full. That first build starts from the checkout's `target/partial_parse.msgpack` (dagster-dbt
+copies it), which `make setup` parses with the default home's connection: dbt parses everything
+again when the profile's connection (port, database, DuckDB path) differs, as it does in any
+other home, ~7 s each time.
 """
 
 import contextlib
