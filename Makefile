@@ -33,9 +33,14 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/gourmand demo
 
+# Two workers (pytest-xdist): most of a test's time is a dbt or Dagster subprocess starting up or
+# waiting on Postgres, so two tests at once keep both cores busy. A file's tests stay together
+# in one worker (--dist loadfile): some share a built home through a module fixture.
+TEST_WORKERS ?= 2
+
 test: setup
 	.ci/ensure-chromium
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile
 
 dev: setup
 	$(BIN)/gourmand dev

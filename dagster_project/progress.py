@@ -157,16 +157,18 @@ def run_progress(instance: Any, run_id: str, console: Console, title: str) -> It
             if not conn.has_more:
                 return
 
-    def lines() -> None:
-        """Pipes: one line per layer once it is done."""
+    def lines(last: bool = False) -> None:
+        """Pipes: one line per layer once it is done; when the run has ended, every layer not
+        shown yet (one whose planned work did not all happen: a failed or skipped step)."""
         for name in LAYERS:
             layer = state.layers[name]
-            if layer.planned and layer.finished and name not in printed:
+            if layer.planned and (layer.finished or last) and name not in printed:
                 printed.add(name)
                 failed = f", {layer.failed} failed" if layer.failed else ""
+                ended = layer.finished or time.perf_counter()
                 console.print(
                     f"  {name:<10} {layer.done}/{layer.planned} done{failed}"
-                    f"  ({layer.finished - started:.0f}s)"
+                    f"  ({ended - started:.0f}s)"
                 )
 
     with contextlib.ExitStack() as stack:
@@ -177,7 +179,7 @@ def run_progress(instance: Any, run_id: str, console: Console, title: str) -> It
                 Live(_table(state, title, started), console=console, refresh_per_second=4)
             )
 
-            def show() -> None:
+            def show(last: bool = False) -> None:
                 live.update(_table(state, title, started))
         else:
             console.print(title)
@@ -196,7 +198,7 @@ def run_progress(instance: Any, run_id: str, console: Console, title: str) -> It
             stop.set()
             thread.join()
             poll()
-            show()
+            show(last=True)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import subprocess
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,9 +97,14 @@ def _system_user() -> str | None:
     """Postgres refuses to run as root; as root, run it as pgserver's own `pgserver` user."""
     if os.geteuid() != 0:
         return None
+    import pwd
+
     from pgserver.utils import ensure_user_exists
 
-    ensure_user_exists("pgserver")
+    try:
+        ensure_user_exists("pgserver")
+    except subprocess.CalledProcessError:
+        pwd.getpwnam("pgserver")  # another process added it first (two homes starting at once)
     return "pgserver"
 
 
@@ -179,11 +185,21 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                     user=user,
                 )
             port = _choose_port(settings)
-            commands.pg_ctl(
-                ["-w", "-o", "-h 127.0.0.1", "-o", f"-p {port}", "-o", "-k ''",
-                 "-l", str(pgdata / "log"), "start"],
-                pgdata=pgdata, user=user, timeout=60,
-            )  # fmt: skip
+            for attempt in range(3):
+                try:
+                    commands.pg_ctl(
+                        ["-w", "-o", "-h 127.0.0.1", "-o", f"-p {port}", "-o", "-k ''",
+                         "-l", str(pgdata / "log"), "start"],
+                        pgdata=pgdata, user=user, timeout=60,
+                    )  # fmt: skip
+                    break
+                except subprocess.CalledProcessError:
+                    # another home's server took the free port between the check and the bind
+                    # (two homes starting at once): take another; any other failure is raised
+                    if attempt == 2 or _port_is_free(port):
+                        raise
+                    port = _free_port()
+                    (settings.home / "postgres.port").write_text(f"{port}\n")
             running = _postmaster(pgdata)
             if running is None:
                 raise RuntimeError(f"the embedded Postgres did not start; see {pgdata / 'log'}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import reader_dsn
+from tests.support import new_database, reader_dsn
 
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -20,19 +20,35 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def demo_env(tmp_path: Path, fresh_dsn: str):
+def _home_env(home: Path, dsn: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOURMAND_", "DAGSTER_"))}
     env.update({
-        "GOURMAND_HOME": str(tmp_path / "home"),
-        "GOURMAND_OLTP_DSN": fresh_dsn,
-        "GOURMAND_READER_DSN": reader_dsn(fresh_dsn),
+        "GOURMAND_HOME": str(home),
+        "GOURMAND_OLTP_DSN": dsn,
+        "GOURMAND_READER_DSN": reader_dsn(dsn),
         "GOURMAND_SANDBOX_COUNTIES": "3",
         "GOURMAND_SANDBOX_BUSINESSES_PER_COUNTY": "20",
         "GOURMAND_SANDBOX_MALFORMED_EVERY": "13",
     })  # fmt: skip
+    return env
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path, fresh_dsn: str):
+    env = _home_env(tmp_path / "home", fresh_dsn)
     yield env
     subprocess.run([GOURMAND, "sandbox", "--stop"], env=env, check=False, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def demoed(base_dsn: str, tmp_path_factory: pytest.TempPathFactory):
+    """A home after one `gourmand demo --days 3` and what it printed, shared by the tests that
+    start from "after the demo" (a demo is the slowest step of the suite)."""
+    with new_database(base_dsn) as dsn:
+        env = _home_env(tmp_path_factory.mktemp("demo") / "home", dsn)
+        first = gourmand(env, "demo", "--days", "3")
+        yield env, first
+        subprocess.run([GOURMAND, "sandbox", "--stop"], env=env, check=False, capture_output=True)
 
 
 def gourmand(env, *args: str) -> subprocess.CompletedProcess:
@@ -97,15 +113,16 @@ def warehouse(env) -> str:
     return result.stdout
 
 
-def test_demo_twice_changes_no_row_count(demo_env):
-    first = gourmand(demo_env, "demo", "--days", "3")
+def test_demo_twice_changes_no_row_count(demoed):
+    demo_env, first = demoed
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout
-    assert "The OLTP model (schema oltp" in first.stdout and "business_holding" in first.stdout
+    assert "What landed" in first.stdout and "raw_yelp.businesses" in first.stdout, first.stdout
+    assert "The OLTP model (schema oltp" in first.stdout, first.stdout
+    assert "business_holding" in first.stdout, first.stdout
     # the screen shows progress by layer; Dagster's and dbt's own lines go to the home's log file
     for layer in ("extract", "oltp", "lake", "warehouse", "marts", "checks"):
-        assert f"  {layer} " in first.stdout, layer
-    assert " - dagster - " not in first.stdout and "START sql" not in first.stdout
+        assert f"  {layer} " in first.stdout, (layer, first.stdout)
+    assert " - dagster - " not in first.stdout and "START sql" not in first.stdout, first.stdout
     log = next(line.split()[1] for line in first.stdout.splitlines() if line.startswith("logs "))
     assert " - dagster - " in Path(log).read_text() and "Running with dbt" in Path(log).read_text()
     # the demo stops the sandbox it started
@@ -168,11 +185,11 @@ def test_demo_twice_changes_no_row_count(demo_env):
         assert read.returncode == 0 and read.stdout.strip(), (args, read.stderr)
 
 
-def test_an_analyst_builds_dbt_oltp_after_the_demo(demo_env):
+def test_an_analyst_builds_dbt_oltp_after_the_demo(demoed):
     """README: `eval "$(gourmand postgres --env)"`, then `cd dbt_oltp && dbt build
     --profiles-dir ../profiles`, the same in dbt_dwh (the exports are only needed off the
     default home)."""
-    demo = gourmand(demo_env, "demo", "--days", "2")
+    demo_env, demo = demoed
     assert demo.returncode == 0, demo.stdout + demo.stderr
     exports = gourmand(demo_env, "postgres", "--env")
     assert exports.returncode == 0, exports.stderr
