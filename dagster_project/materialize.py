@@ -9,6 +9,7 @@ checks of the selected assets run with them. A selection may hold at most one pa
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +42,16 @@ def prepare_instance(instance: Any, say: Callable[[str], None]) -> None:
 
 def _resolve(selection: str) -> tuple[tuple[str, ...], Any]:
     """The asset keys a selection string selects: (sorted `a/b` strings, the AssetKeys)."""
-    from dagster import AssetSelection
+    from dagster import AssetSelection, BetaWarning
 
     from dagster_project.definitions import defs
 
     try:
-        keys = AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        with warnings.catch_warnings():
+            # Dagster's own string parser passes a beta parameter (include_sources) and warns
+            # about it: nothing the user typing the selection can act on
+            warnings.simplefilter("ignore", BetaWarning)
+            keys = AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
     except Exception as exc:  # Dagster raises several types for a bad selection string
         raise SelectionError(f"cannot read the selection {selection!r}: {exc}") from exc
     if not keys:

@@ -159,3 +159,18 @@ def test_warehouse_writers_share_one_pool_slot(tmp_path):
     home = ensure_dagster_home(load_settings({"GOURMAND_HOME": str(tmp_path)}))
     with DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+@pytest.mark.parametrize("selection", ["group:hr", "*", "key:oltp/hr_employee+"])
+def test_reading_a_selection_warns_about_nothing(selection):
+    """`gourmand materialize --select …` printed Dagster's BetaWarning about a parameter its own
+    selection parser passes: nothing a user can act on (issue 16)."""
+    import warnings
+
+    from dagster_project.materialize import _resolve
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        names, _ = _resolve(selection)
+    assert names
+    assert [str(w.message) for w in caught] == []
