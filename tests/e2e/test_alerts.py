@@ -23,6 +23,9 @@ def test_a_failing_step_posts_one_message_without_the_webhook_url(
         "GOURMAND_STATES_URL": f"{server.url}/abbreviations.htm",
         "GOURMAND_YELP_BASE_URL": f"{server.url}/v3",
         "GOURMAND_ALERT_WEBHOOK": url + secret_path,
+        # every attempt still happens (5 requests in each of 4 step attempts), without the
+        # production back-off of 1, 2, 4, 8 s between them: a minute of waiting in the suite
+        "GOURMAND_HTTP_BACKOFF": "0.05",
     }.items():
         monkeypatch.setenv(name, value)
     from extract.settings import get_settings
