@@ -49,7 +49,6 @@ class LayerState:
     planned: int = 0
     done: int = 0
     failed: int = 0
-    started: float | None = None
     finished: float | None = None
 
 
@@ -96,7 +95,6 @@ def _apply(state: RunState, record: Any, now: float) -> None:
             is_check and not event.event_specific_data.passed
         ):
             layer.failed += 1
-        layer.started = layer.started or now
         if layer.done >= layer.planned:
             layer.finished = now
 
