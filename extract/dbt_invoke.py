@@ -1,20 +1,23 @@
 """Running one of the dbt projects with the project's settings, for whatever is not Dagster.
 
-Dagster runs dbt through dagster-dbt's resource; this is for everything else that needs a dbt
-invocation and its run results (the tests and the benchmarks), so they reach the same database
-the same way an analyst's `dbt build --profiles-dir ../profiles` does: through the GOURMAND_PG_*
-variables the shared profiles read.
+`run_dbt()` is for whatever is not Dagster and needs a dbt invocation and its run results (the
+tests and the benchmarks), so they reach the same database the same way an analyst's
+`dbt build --profiles-dir ../profiles` does: through the GOURMAND_PG_* variables the shared
+profiles read. `DbtThread` is what Dagster's dbt assets run (dagster_project/defs/dbt_projects.py).
 
 dbt runs in this process through its programmatic runner (dbtRunner): a subprocess pays dbt's
-import and start-up, about 3 s, on every call. The profile reads its settings from the
-environment, so the settings' variables are set for the duration of the call (one call at a
-time: the environment is the process's).
+import and start-up, 4-5 s here, on every call; in process, a call after the first costs about
+a second more than dbt's own work. The profile reads its settings from the environment, so the
+settings' variables are set for the duration of the call (one call at a time: the environment
+and dbt's adapters are the process's).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -112,3 +115,74 @@ def run_dbt(
     seconds = time.perf_counter() - started
     run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return DbtRun(returncode, "\n".join(str(line) for line in lines), seconds, run_results)
+
+
+# events dbt's CLI prints at its default log level: what dagster-dbt parses from its stdout
+_PRINTED_LEVELS = frozenset({"info", "warn", "error"})
+
+
+class DbtThread:
+    """`dbt <argv>` run by dbtRunner in a thread of this process, read like the subprocess
+    dagster-dbt would have started: `args`, `wait()`, `returncode`, `send_signal()`, and
+    `events()`, the JSON log records dbt's CLI would have printed with `--log-format json`.
+
+    Why a thread: the events stream out while dbt works (the progress display counts models as
+    they finish), and the caller's thread keeps serving Dagster."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args  # the command line as dagster-dbt built it (its log names it)
+        self.returncode: int | None = None
+        self._read = False
+        self._records: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._invoke, args=(args[1:], env), daemon=True)
+        self._thread.start()
+
+    def _invoke(self, argv: list[str], env: dict[str, str]) -> None:
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_dict
+
+        def forward(event: Any) -> None:
+            if event.info.level in _PRINTED_LEVELS:
+                self._records.put(msg_to_dict(event))
+
+        returncode = 2
+        try:
+            # the CLI's JSON lines go to our callback instead of stdout; dbt.log keeps its level
+            quiet = {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug"}
+            with _ONE_AT_A_TIME, _environment({**env, **quiet}):
+                try:
+                    result = dbtRunner(callbacks=[forward]).invoke(argv)
+                    # the CLI's exit codes: 1 for failed nodes, 2 for dbt's own error
+                    returncode = 0 if result.success else 1 if result.exception is None else 2
+                finally:
+                    _close_duckdb()
+        except BaseException as exc:  # noqa: BLE001  # reported as the CLI's crash would be
+            self._records.put(_error_record(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.returncode = returncode
+            self._records.put(None)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """dbt's log records as they come, until dbt is done; once read, like a closed pipe,
+        nothing more."""
+        while not self._read and (record := self._records.get()) is not None:
+            yield record
+        self._read = True
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._thread.join(timeout)
+        return self.returncode
+
+    def send_signal(self, _signal: int) -> None:
+        """Interrupt dbt as Ctrl-C would: a KeyboardInterrupt raised in its thread (dbt then
+        cancels its open queries). There is no other way to stop a thread."""
+        if self._thread.ident is not None and self._thread.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
+            )
+
+
+def _error_record(message: str) -> dict[str, Any]:
+    """A log record in dbt's JSON shape, for an error dbt did not log itself."""
+    return {"info": {"name": "MainEncounteredError", "level": "error", "msg": message},
+            "data": {}}  # fmt: skip
