@@ -112,21 +112,18 @@ def extract(
     sources: tuple[str, ...], day: str | None, start: str | None, days: int | None, no_lake: bool
 ) -> None:
     """Load sources straight into Postgres and the lake (without Dagster)."""
-    from extract.pipelines import run_source
+    from extract.pipelines import run_days, run_source
 
     chosen = list(sources) if sources and "all" not in sources else ["states", "census", "yelp"]
     runs = []
     for name in chosen:
         if name == "yelp":
-            for d in _days(day, start, days):
-                runs.append(
-                    run_source(
-                        name,
-                        day=d,
-                        to_lake=not no_lake,
-                        on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
-                    )
-                )
+            runs += run_days(
+                name,
+                _days(day, start, days),
+                to_lake=not no_lake,
+                on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+            )
         else:
             runs.append(
                 run_source(

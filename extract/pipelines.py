@@ -52,6 +52,10 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
+# rows per batch and table: {batch: {table: rows}}
+Counts = dict[str, dict[str, int]]
+
+
 @dataclass
 class TableResult:
     dataset: str
@@ -181,7 +185,7 @@ def socrata_url(settings: Settings) -> str:
 def build_source(
     spec: SourceSpec,
     settings: Settings,
-    day: date | None,
+    day: date | Sequence[date] | None,
     options: Mapping[str, Any] | None = None,
 ) -> Any:
     if spec.name == "socrata":
@@ -206,14 +210,17 @@ def build_source(
         return census.census_source(settings, urls["census"], settings.census_api_key)
     if day is None:
         raise ValueError("the yelp source needs a survey day")
+    days = [day] if isinstance(day, date) else list(day)
     live = settings.sources_mode == "live"
-    if live and day != datetime.now(UTC).date():
-        raise ValueError(f"the live Yelp API only describes today; cannot survey {day}")
+    today = datetime.now(UTC).date()
+    if live and days != [today]:
+        other = next((d for d in days if d != today), days[0])
+        raise ValueError(f"the live Yelp API only describes today; cannot survey {other}")
     return yelp.yelp_source(
         settings,
         urls["yelp"],
         settings.yelp_api_key,
-        day,
+        days,
         yelp_locations(settings),
         send_day=not live,
     )
@@ -304,6 +311,12 @@ def _export_to_lake(
                 column = "batch"
                 sql = f'SELECT * FROM {ds}."{table}" WHERE batch = $1'
                 cur.execute(sql, (batch,))
+            elif spec.daily:
+                # a load of several days: this day's rows of it
+                column = spec.partition_column or ""
+                sql = (f'SELECT * FROM {ds}."{table}" '
+                       f'WHERE _dlt_load_id = ANY($1) AND "{column}" = $2::date')  # fmt: skip
+                cur.execute(sql, (list(load_ids), batch))
             else:
                 column = spec.partition_column or ""
                 sql = f'SELECT * FROM {ds}."{table}" WHERE _dlt_load_id = ANY($1)'
@@ -317,9 +330,11 @@ def _export_to_lake(
     return written
 
 
-def _row_totals(settings: Settings, dataset: str) -> dict[str, int]:
-    """Rows per data table of a dataset (none before its first load)."""
-    totals: dict[str, int] = {}
+def _row_totals(settings: Settings, spec: SourceSpec, batches: Sequence[str]) -> Counts:
+    """Rows per batch and table of a dataset (none before its first load): a daily source's
+    tables counted per day of `batches`, any other's whole (its one batch)."""
+    totals: Counts = {batch: {} for batch in batches}
+    dataset = spec.dataset
     with connect(settings, read_only=True) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT table_name FROM information_schema.tables "
@@ -327,10 +342,45 @@ def _row_totals(settings: Settings, dataset: str) -> dict[str, int]:
             (dataset,),
         )
         for (table,) in cur.fetchall():
-            cur.execute(f'SELECT count(*) FROM {dataset}."{table}"')
-            totals[table] = cur.fetchone()[0]
+            if not spec.daily:
+                cur.execute(f'SELECT count(*) FROM {dataset}."{table}"')
+                totals[batches[0]][table] = cur.fetchone()[0]
+                continue
+            ledger = table in (REJECTS_TABLE, LOADS_TABLE)
+            by = "batch" if ledger else spec.partition_column
+            cur.execute(
+                f'SELECT "{by}"::text, count(*) FROM {dataset}."{table}" '
+                f'WHERE "{by}" = ANY(%s{"" if ledger else "::date[]"}) GROUP BY 1',
+                (list(batches),),
+            )
+            for batch, n in cur.fetchall():
+                totals[batch][table] = n
     conn.close()
     return totals
+
+
+def _written_by_batch(
+    settings: Settings, spec: SourceSpec, batches: Sequence[str], load_ids: list[str],
+    written: dict[str, int],
+) -> Counts:  # fmt: skip
+    """Rows this load wrote, per batch and table: dlt's own counts for a one-batch load, else
+    the rows carrying its load ids, per day."""
+    if len(batches) == 1:
+        return {batches[0]: dict(written)}
+    counts: Counts = {batch: {} for batch in batches}
+    with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+        for table in written:
+            by = "batch" if table in (REJECTS_TABLE, LOADS_TABLE) else spec.partition_column
+            cur.execute(
+                f'SELECT "{by}"::text, count(*) FROM {spec.dataset}."{table}" '
+                "WHERE _dlt_load_id = ANY(%s) GROUP BY 1",
+                (load_ids,),
+            )
+            for batch, n in cur.fetchall():
+                if batch in counts:
+                    counts[batch][table] = n
+    conn.close()
+    return counts
 
 
 def split_merge(before: int, written: int, after: int) -> tuple[int, int]:
@@ -352,6 +402,12 @@ def _tables_written(info: LoadInfo, pipeline: dlt.Pipeline) -> dict[str, int]:
     return counts
 
 
+# Survey days loaded together as one dlt load: every dlt run costs about a second of its own
+# (configuration, normalize, load jobs) whatever its size, and a day's survey is small; a month
+# bounds what one load holds in memory.
+DAYS_PER_LOAD = 31
+
+
 def run_source(
     name: str,
     *,
@@ -367,7 +423,6 @@ def run_source(
     `options` are the Socrata source's (see `socrata_options`)."""
     settings = settings or get_settings()
     spec = SOURCES[name]
-    selected = tuple(resources or spec.resources)
     if name == "socrata":
         options = socrata_options(settings, options)
     batch = batch_of(spec, day, options)
@@ -378,6 +433,51 @@ def run_source(
 
         if socrata_upsert.can_upsert(settings):
             return _socrata_update(spec, settings, options, batch, to_lake, say, started)
+    days = [day] if day is not None else []
+    (run,) = _load(spec, settings, days, [batch], resources, to_lake, say, options)
+    return run
+
+
+def run_days(
+    name: str,
+    days: Sequence[date],
+    *,
+    resources: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    to_lake: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[SourceRun]:
+    """Load the days of a daily source (Yelp survey days), up to DAYS_PER_LOAD of them per dlt
+    load; one SourceRun per day, as if each day had loaded alone."""
+    settings = settings or get_settings()
+    spec = SOURCES[name]
+    if not spec.daily:
+        raise ValueError(f"{name} is not loaded by day")
+    say = on_progress or (lambda _msg: None)
+    ordered = sorted(set(days))
+    runs: list[SourceRun] = []
+    for first in range(0, len(ordered), DAYS_PER_LOAD):
+        chunk = ordered[first : first + DAYS_PER_LOAD]
+        batches = [batch_of(spec, d) for d in chunk]
+        runs += _load(spec, settings, chunk, batches, resources, to_lake, say, None)
+    return runs
+
+
+def _load(
+    spec: SourceSpec,
+    settings: Settings,
+    days: list[date],
+    batches: list[str],
+    resources: Sequence[str] | None,
+    to_lake: bool,
+    say: Callable[[str], None],
+    options: Mapping[str, Any] | None,
+) -> list[SourceRun]:
+    """One dlt load of one or more batches (several only for a daily source's days)."""
+    name = spec.name
+    selected = tuple(resources or spec.resources)
+    started = time.perf_counter()
+    label = batches[0] if len(batches) == 1 else f"{batches[0]}..{batches[-1]}"
 
     pipeline = make_pipeline(spec, settings)
     # A package left by a crashed run must not be loaded on top of this batch.
@@ -386,10 +486,10 @@ def run_source(
             # deprecated for abort_packages(), which records an aborted load; we want no trace
             warnings.simplefilter("ignore")
             pipeline.drop_pending_packages()
-    source = build_source(spec, settings, day, options).with_resources(*selected)
+    source = build_source(spec, settings, days or None, options).with_resources(*selected)
     # Socrata counts its own updates (it looks each page's keys up anyway): no table scans
-    before = {} if spec.name == "socrata" else _row_totals(settings, spec.dataset)
-    say(f"{name} {batch}: extracting {', '.join(selected)}")
+    before = {} if spec.name == "socrata" else _row_totals(settings, spec, batches)
+    say(f"{name} {label}: extracting {', '.join(selected)}")
     # Arrow pages go to Postgres as Parquet files (ADBC ingest), not as INSERT statements
     if spec.name == "socrata":
         # Arrow pages carry no _dlt_load_id unless asked: the lake export selects by it
@@ -405,67 +505,87 @@ def run_source(
     info.raise_on_failed_jobs()
     load_seconds = time.perf_counter() - started
     load_ids = list(info.loads_ids)
-    counts = _tables_written(info, pipeline)
+    written = _written_by_batch(settings, spec, batches, load_ids, _tables_written(info, pipeline))
     _ensure_rejects_table(spec, settings)
     _ensure_indexes(spec, settings)
-    _prune_superseded(spec, settings, batch, load_ids, selected)
+    for batch in batches:
+        _prune_superseded(spec, settings, batch, load_ids, selected)
 
-    after = {} if spec.name == "socrata" else _row_totals(settings, spec.dataset)
+    after = {} if spec.name == "socrata" else _row_totals(settings, spec, batches)
 
-    lake_files: dict[str, list[str]] = {}
+    lake_files: dict[str, dict[str, list[str]]] = {}
     if to_lake:
-        say(f"{name} {batch}: exporting to the lake")
-        lake_files = _export_to_lake(spec, settings, batch, load_ids, list(counts))
-    seconds = time.perf_counter() - started
+        say(f"{name} {label}: exporting to the lake")
+        for batch in batches:
+            lake_files[batch] = _export_to_lake(
+                spec, settings, batch, load_ids, list(written[batch])
+            )
+    # one load's time, shared evenly among its batches (their sum is the load's)
+    seconds = (time.perf_counter() - started) / len(batches)
+    load_share = load_seconds / len(batches)
 
-    with connect(settings, read_only=True) as conn, conn.cursor() as cur:
-        cur.execute(
-            f'SELECT resource, received, loaded, rejected FROM {spec.dataset}."{LOADS_TABLE}" '
-            "WHERE batch = %s AND resource = ANY(%s) ORDER BY resource",
-            (batch, list(selected)),
-        )
-        ledger = [
-            dict(zip(("resource", "received", "loaded", "rejected"), r, strict=True))
-            for r in cur.fetchall()
+    runs = []
+    for batch in batches:
+        with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+            cur.execute(
+                f'SELECT resource, received, loaded, rejected FROM {spec.dataset}."{LOADS_TABLE}" '
+                "WHERE batch = %s AND resource = ANY(%s) ORDER BY resource",
+                (batch, list(selected)),
+            )
+            ledger = [
+                dict(zip(("resource", "received", "loaded", "rejected"), r, strict=True))
+                for r in cur.fetchall()
+            ]
+        conn.close()
+        was, now = before.get(batch, {}), after.get(batch, {})
+        tables = [
+            TableResult(
+                spec.dataset,
+                table,
+                rows,
+                load_share,
+                lake_files.get(batch, {}).get(table, []),
+                *split_merge(was.get(table, 0), rows, now.get(table, rows)),
+            )
+            for table, rows in sorted(written[batch].items())
         ]
-    conn.close()
-
-    tables = [
-        TableResult(
-            spec.dataset,
-            table,
-            rows,
-            load_seconds,
-            lake_files.get(table, []),
-            *split_merge(before.get(table, 0), rows, after.get(table, rows)),
-        )
-        for table, rows in sorted(counts.items())
-    ]
-    run = SourceRun(name, batch, seconds, tables, ledger, load_ids)
+        runs.append(SourceRun(name, batch, seconds, tables, ledger, load_ids))
     if name == "socrata" and options is not None:
-        from extract import socrata_loads
+        (run,) = runs
+        _after_socrata_load(settings, options, run, load_ids, say)
+    return runs
 
-        if options["reset"] and options["mode"] == "full":
-            removed = socrata_loads.drop_unreloaded(settings, load_ids)
-            say(f"socrata {batch}: reset, {removed:,} requests the reload did not bring deleted")
-        stats = options["stats"]
-        main = next((t for t in tables if t.table == socrata.RESOURCE), None)
-        if main is not None:
-            main.updated = stats.existing
-            main.inserted = main.rows - stats.existing
-        run.load = socrata_loads.after_load(
-            settings,
-            dedupe=options["mode"] == "full",
-            mode=options["mode"],
-            years=options["years"] if options["mode"] == "full" else [],
-            since=options["since"],
-            newest=stats.newest,
-            inserted=main.inserted if main else 0,
-            updated=main.updated if main else 0,
-            rejected=sum(e["rejected"] for e in ledger),
-            seconds=seconds,
-        )
-    return run
+
+def _after_socrata_load(
+    settings: Settings,
+    options: Mapping[str, Any],
+    run: SourceRun,
+    load_ids: list[str],
+    say: Callable[[str], None],
+) -> None:
+    """A full 311 load's reset, its own insert/update split and its load metadata row."""
+    from extract import socrata_loads
+
+    if options["reset"] and options["mode"] == "full":
+        removed = socrata_loads.drop_unreloaded(settings, load_ids)
+        say(f"socrata {run.batch}: reset, {removed:,} requests the reload did not bring deleted")
+    stats = options["stats"]
+    main = next((t for t in run.tables if t.table == socrata.RESOURCE), None)
+    if main is not None:
+        main.updated = stats.existing
+        main.inserted = main.rows - stats.existing
+    run.load = socrata_loads.after_load(
+        settings,
+        dedupe=options["mode"] == "full",
+        mode=options["mode"],
+        years=options["years"] if options["mode"] == "full" else [],
+        since=options["since"],
+        newest=stats.newest,
+        inserted=main.inserted if main else 0,
+        updated=main.updated if main else 0,
+        rejected=sum(e["rejected"] for e in run.ledger),
+        seconds=run.seconds,
+    )
 
 
 def _socrata_update(

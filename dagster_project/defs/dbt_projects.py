@@ -8,9 +8,10 @@ subprocess: that saves dbt's start-up, 4-5 s of every one of the daily job's fou
 
 Each dbt invocation keeps its artifacts in the home (`<home>/dbt/<project>/runs/…`) and starts
 from the home's newest partial-parse file, so only the first build of a home parses the project
-in full. That first build starts from the checkout's `target/partial_parse.msgpack`, which `make setup` parses with the default home's connection: dbt parses everything
-again when the profile's connection (port, database, DuckDB path) differs, as it does in any
-other home, ~7 s each time.
+in full. That first build starts from the checkout's `target/partial_parse.msgpack`, which
+`make setup` parses with the default home's connection: dbt parses everything again when the
+profile's connection (port, database, DuckDB path) differs, as it does in any other home, ~7 s
+each time.
 """
 
 import contextlib

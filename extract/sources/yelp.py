@@ -423,65 +423,72 @@ def yelp_source(
     settings: Settings,
     base_url: str,
     token: str,
-    surveyed_on: date,
+    surveyed_on: date | Sequence[date],
     locations: Sequence[str],
     send_day: bool = True,
 ) -> Any:
-    """The Yelp survey of one day: five resources (tables) over one lazily-fetched pull.
+    """The Yelp survey of one day, or of several days as one load: five resources (tables) over
+    one lazily-fetched pull per day.
 
     Categories and transactions are resources of their own, not dlt nested tables, so each
     table is an asset with its own key and carries its business id and day explicitly.
     """
-    day = YelpDay(settings, base_url, token, surveyed_on, locations, send_day)
+    surveyed = [surveyed_on] if isinstance(surveyed_on, date) else list(surveyed_on)
+    days = [YelpDay(settings, base_url, token, d, locations, send_day) for d in surveyed]
     merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
     @dlt.resource(name="businesses", write_disposition=merge)
     def businesses() -> Iterator[Any]:
         # One snapshot per business per day: a re-run replaces the day (merge key surveyed_on).
-        yield from _emit(
-            day.businesses,
-            drop=("categories", "transactions"),
-            primary_key=["id", "surveyed_on"],
-            merge_key="surveyed_on",
-            columns=BUSINESS_COLUMNS,
-        )
+        for day in days:
+            yield from _emit(
+                day.businesses,
+                drop=("categories", "transactions"),
+                primary_key=["id", "surveyed_on"],
+                merge_key="surveyed_on",
+                columns=BUSINESS_COLUMNS,
+            )
 
     @dlt.resource(name="businesses__categories", write_disposition=merge)
     def categories() -> Iterator[Any]:
-        yield from _emit(
-            day.categories,
-            primary_key=["business_id", "surveyed_on", "alias"],
-            merge_key="surveyed_on",
-            columns={**_DAY, **_types(text="business_id alias title")},
-        )
+        for day in days:
+            yield from _emit(
+                day.categories,
+                primary_key=["business_id", "surveyed_on", "alias"],
+                merge_key="surveyed_on",
+                columns={**_DAY, **_types(text="business_id alias title")},
+            )
 
     @dlt.resource(name="businesses__transactions", write_disposition=merge)
     def transactions() -> Iterator[Any]:
-        yield from _emit(
-            day.transactions,
-            primary_key=["business_id", "surveyed_on", "transaction_type"],
-            merge_key="surveyed_on",
-            columns={**_DAY, **_types(text="business_id transaction_type")},
-        )
+        for day in days:
+            yield from _emit(
+                day.transactions,
+                primary_key=["business_id", "surveyed_on", "transaction_type"],
+                merge_key="surveyed_on",
+                columns={**_DAY, **_types(text="business_id transaction_type")},
+            )
 
     # Reviews and events are daily snapshots too: the OLTP model folds any day in any order,
     # so each day keeps what it said (the newest snapshot wins there, not the latest load).
     @dlt.resource(name="reviews", write_disposition=merge)
     def reviews() -> Iterator[Any]:
-        yield from _emit(
-            day.reviews,
-            primary_key=["id", "surveyed_on"],
-            merge_key="surveyed_on",
-            columns=REVIEW_COLUMNS,
-        )
+        for day in days:
+            yield from _emit(
+                day.reviews,
+                primary_key=["id", "surveyed_on"],
+                merge_key="surveyed_on",
+                columns=REVIEW_COLUMNS,
+            )
 
     @dlt.resource(name="events", write_disposition=merge)
     def events() -> Iterator[Any]:
-        yield from _emit(
-            day.events,
-            primary_key=["id", "surveyed_on"],
-            merge_key="surveyed_on",
-            columns=EVENT_COLUMNS,
-        )
+        for day in days:
+            yield from _emit(
+                day.events,
+                primary_key=["id", "surveyed_on"],
+                merge_key="surveyed_on",
+                columns=EVENT_COLUMNS,
+            )
 
     return businesses, categories, transactions, reviews, events

@@ -25,7 +25,7 @@ from dagster_dlt import build_dlt_asset_specs
 
 from dagster_project.partitions import daily_partitions, single_run
 from dagster_project.translators import GourmandDltTranslator, raw_table_key
-from extract.pipelines import SOURCES, SourceRun, run_source
+from extract.pipelines import SOURCES, SourceRun, run_days, run_source
 from extract.settings import get_settings
 from extract.sources import census, states, yelp
 from extract.sources.accounting import LOADS_TABLE
@@ -165,18 +165,11 @@ def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeRes
     backfill_policy=single_run,
 )
 def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """One Yelp survey per partition day; a range of days runs day by day in this one run."""
+    """One Yelp survey per partition day; a range of days loads together in this one run."""
     days = [date.fromisoformat(k) for k in context.partition_keys]
-    runs = []
-    for day in days:
-        runs.append(
-            run_source(
-                "yelp",
-                day=day,
-                resources=_selected_resources(context),
-                on_progress=context.log.info,
-            )
-        )
+    runs = run_days(
+        "yelp", days, resources=_selected_resources(context), on_progress=context.log.info
+    )
     yield from _results(context, runs)
 
 
