@@ -23,10 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from extract.dbt_invoke import DbtRun, run_dbt
-from extract.lake_export import export_oltp
+from extract.lake.export import export_oltp
 from extract.pipelines import run_source
-from extract.postgres import connect, stop_embedded
+from extract.runtime.dbt_invoke import DbtRun, run_dbt
+from extract.runtime.postgres import connect, stop_embedded
 from extract.sandbox import SandboxConfig, SandboxServer
 from extract.settings import Settings, load_settings
 
@@ -136,7 +136,7 @@ def staging_read_speed(settings: Settings, work: Path, repeats: int = 5) -> dict
     files, over every lake table, in one DuckDB session (medians of `repeats`)."""
     import duckdb
 
-    from extract.warehouse import lake_tables
+    from extract.warehouse.load import lake_tables
 
     exported = set(lake_tables(settings))
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)

@@ -112,9 +112,9 @@ class _CsvPage:
 def _download(url: str, csv_path: Path) -> tuple[float, int]:
     """Every CSV page of the year, as the source pages it, appended into one file."""
     from extract.settings import load_settings
-    from extract.sources.la311 import LA311_DATASETS
     from extract.sources.rest import OffsetUntilShortPage, paginate_raw, rest_client
-    from extract.sources.socrata import PAGE_ROWS
+    from extract.sources.socrata.datasets import LA311_DATASETS
+    from extract.sources.socrata.source import PAGE_ROWS
 
     client = rest_client(load_settings({"PATH": os.environ["PATH"]}), url)
     rows = 0
@@ -137,8 +137,8 @@ def _download(url: str, csv_path: Path) -> tuple[float, int]:
 
 
 def _copy(settings: Any, csv_path: Path) -> float:
-    from extract.postgres import connect
-    from extract.sources.socrata import COLUMNS
+    from extract.runtime.postgres import connect
+    from extract.sources.socrata.source import COLUMNS
 
     conn = connect(settings)
     with conn.cursor() as cur:
@@ -178,7 +178,7 @@ def _read_parquet(csv_path: Path, work: Path) -> float:
 
 def _dbt(project: str, select: str, settings: Any, work: Path) -> Any:
     """`dbt run --select <select>` in `project`; exits with the tail of dbt's output on failure."""
-    from extract.dbt_invoke import run_dbt
+    from extract.runtime.dbt_invoke import run_dbt
 
     run = run_dbt(project, ["run", "--select", select], settings, target_path=work / project)
     if run.returncode != 0:
@@ -188,10 +188,10 @@ def _dbt(project: str, select: str, settings: Any, work: Path) -> Any:
 
 def _chain(settings: Any, work: Path, n: int, read_parquet_rps: float) -> dict[str, float]:
     """The 311 rows loaded by the full load through dbt_oltp, the lake export and dbt_dwh.
-    run_dbt gives dbt the warehouse's variables (extract.warehouse.dbt_environment)."""
+    run_dbt gives dbt the warehouse's variables (extract.warehouse.load.dbt_environment)."""
     import duckdb
 
-    from extract.lake_export import export_oltp
+    from extract.lake.export import export_oltp
 
     oltp = _dbt("dbt_oltp", "+service_request_summary", settings, work)
     export = export_oltp(settings, tables=LA311_TABLES)
@@ -256,7 +256,7 @@ def _quiet(settings: Any, timeout: float = 180.0) -> float:
     """Seconds waited until no autovacuum worker runs, then a CHECKPOINT: the update is timed on
     the database a nightly update finds, not while autovacuum still digests the million rows
     the full load and the chain just wrote (on two cores it took half the update's time)."""
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     started = time.perf_counter()
     conn = connect(settings)
@@ -278,14 +278,14 @@ def _quiet(settings: Any, timeout: float = 180.0) -> float:
 
 def _warm(server: Any) -> None:
     """Make the sandbox generate the year (cached) before anything is timed against it."""
-    from extract.sources.la311 import LA311_DATASETS
+    from extract.sources.socrata.datasets import LA311_DATASETS
 
     status, _, _ = server.handle("GET", f"/resource/{LA311_DATASETS[YEAR]}.json?$limit=1", {})
     assert status == 200, f"the sandbox answered {status} to the warm-up request"
 
 
 def _run(n: int, work: Path) -> int:
-    from extract.postgres import stop_embedded
+    from extract.runtime.postgres import stop_embedded
     from extract.sandbox import SandboxConfig, SandboxServer
 
     home = work / "home"

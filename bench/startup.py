@@ -34,7 +34,7 @@ def _seconds(cmd: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def main() -> int:
-    from dagster_project.home import ensure_dagster_home
+    from dagster_project.lib.home import ensure_dagster_home
     from extract.settings import load_settings
 
     bin_dir = Path(sys.executable).parent

@@ -3,22 +3,25 @@
 from dagster import Definitions, in_process_executor
 
 from dagster_project.defs.alerts.sensors import alert_on_run_failure
-from dagster_project.defs.dbt_projects import dbt_cli, dwh_project, oltp_project
+from dagster_project.defs.daily.jobs import daily_job
+from dagster_project.defs.daily.schedules import daily_schedule
 from dagster_project.defs.extract.assets import extract_assets
-from dagster_project.defs.extract.socrata import (
-    raw_socrata_assets,
-    socrata_full_job,
-    socrata_update_daily,
-    socrata_update_job,
-)
-from dagster_project.defs.hr.assets import hr_drop_sensor, hr_job, hr_report, raw_hr_assets
+from dagster_project.defs.extract.jobs import reference_job, yelp_daily_job
+from dagster_project.defs.hr.assets import hr_report, raw_hr_assets
+from dagster_project.defs.hr.jobs import hr_job
+from dagster_project.defs.hr.sensors import hr_drop_sensor
 from dagster_project.defs.lake.assets import lake_export_assets
 from dagster_project.defs.oltp.assets import dbt_oltp_assets
+from dagster_project.defs.oltp.jobs import oltp_job
 from dagster_project.defs.quality.checks import quality_checks
 from dagster_project.defs.runs.sensors import reap_dead_runs_sensor
+from dagster_project.defs.socrata.assets import raw_socrata_assets
+from dagster_project.defs.socrata.jobs import socrata_full_job, socrata_update_job
+from dagster_project.defs.socrata.schedules import socrata_update_daily
 from dagster_project.defs.warehouse.assets import warehouse_assets
-from dagster_project.jobs import daily_schedule, jobs
-from dagster_project.runs import patch_slot_wait
+from dagster_project.defs.warehouse.jobs import warehouse_job
+from dagster_project.lib.dbt_projects import dbt_cli, dwh_project, oltp_project
+from dagster_project.lib.runs import patch_slot_wait
 
 # a step waiting for a pool slot sleeps between its claims (Dagster 1.13 spins; see runs.py)
 patch_slot_wait()
@@ -34,7 +37,16 @@ defs = Definitions(
         hr_report,
     ],
     asset_checks=quality_checks,
-    jobs=[*jobs, socrata_full_job, socrata_update_job, hr_job],
+    jobs=[
+        reference_job,
+        yelp_daily_job,
+        oltp_job,
+        warehouse_job,
+        daily_job,
+        socrata_full_job,
+        socrata_update_job,
+        hr_job,
+    ],
     schedules=[daily_schedule, socrata_update_daily],
     sensors=[alert_on_run_failure, hr_drop_sensor, reap_dead_runs_sensor],
     resources={"dbt_oltp": dbt_cli(oltp_project), "dbt_dwh": dbt_cli(dwh_project)},

@@ -11,7 +11,7 @@ def pg_frame(settings: Settings, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """One read-only query on the OLTP Postgres as a DataFrame."""
     import pandas as pd
 
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     conn = connect(settings, read_only=True)
     try:
@@ -33,7 +33,7 @@ def warehouse_frame(settings: Settings, sql: str) -> Any:
     """One query on the warehouse (DuckDB read-only, or the Postgres warehouse) as a DataFrame."""
     import pandas as pd
 
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     # the pipeline's own check, not an analyst's query
     columns, rows = run_query(sql, target="warehouse", settings=settings, internal=True)

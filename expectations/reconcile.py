@@ -107,7 +107,7 @@ def _lake_keys(settings: Settings, table: str, columns: tuple[str, ...]) -> list
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from extract.lake import list_files, open_lake
+    from extract.lake.files import list_files, open_lake
 
     lake = open_lake(settings)
     keys: list[str] = []
@@ -121,7 +121,7 @@ def _lake_keys(settings: Settings, table: str, columns: tuple[str, ...]) -> list
 
 
 def _warehouse_keys(settings: Settings, sql: str) -> list[str]:
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     return [str(r[0]) for r in run_query(sql, target="warehouse", settings=settings)[1]]
 

@@ -44,7 +44,7 @@ GROUP BY 1, 2, 3, 4, 5;
 
 def record(settings: Settings, run_id: str, outcomes: Sequence[Outcome]) -> None:
     """Append one row per outcome (creating the schema on first use)."""
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(DDL)

@@ -31,7 +31,7 @@ def main(ctx: click.Context) -> None:
     """Gourmand: an open ELT warehouse for local-business and civic data."""
     if ctx.invoked_subcommand in _MANAGES_HELPERS or ctx.resilient_parsing:
         return
-    from extract.helpers import leave_as_found
+    from extract.runtime.processes import leave_as_found
 
     # exits with the command (a SystemExit included): a sandbox it started is stopped
     # not wrapped: the line ends in a command to copy
@@ -67,7 +67,7 @@ def sandbox(ctx: click.Context, detach: bool, stop: bool, status: bool) -> None:
 
 
 def _days(day: str | None, start: str | None, days: int | None) -> list[date]:
-    from extract.inputs import InputError, parse_day
+    from extract.runtime.inputs import InputError, parse_day
 
     settings = get_settings()
     try:
@@ -156,8 +156,8 @@ def socrata(
     mode: str, years: tuple[int, ...], since: str | None, reset: bool, no_lake: bool
 ) -> None:
     """Load LA 311 service requests (Socrata) into raw_socrata, merging on srnumber."""
-    from extract.inputs import InputError, parse_timestamp
     from extract.pipelines import run_source
+    from extract.runtime.inputs import InputError, parse_timestamp
 
     if since:
         try:
@@ -183,7 +183,7 @@ def socrata(
 @click.argument("file", type=click.Path(path_type=Path))
 def ingest(table: str, file: Path) -> None:
     """Ingest a header-less HR CSV file into raw_hr (invalid rows go to raw_hr._rejects)."""
-    from extract.hr_ingest import IngestError, ingest_file
+    from extract.sources.hr.ingest import IngestError, ingest_file
 
     try:
         result = ingest_file(get_settings(), table, file)
@@ -212,7 +212,7 @@ def serve(host: str, port: int) -> None:
 
     import uvicorn
 
-    from extract.hr_api import create_app
+    from extract.serve.hr_api import create_app
 
     settings = get_settings()
     token = settings.ingest_token
@@ -233,7 +233,7 @@ def serve(host: str, port: int) -> None:
 @click.argument("table")
 def backup_table(table: str) -> None:
     """Back up a Postgres table (schema.table) to Avro under <lake>/backups/."""
-    from extract.backup import BackupError, backup
+    from extract.lake.backup import BackupError, backup
 
     try:
         result = backup(get_settings(), table)
@@ -248,7 +248,7 @@ def backup_table(table: str) -> None:
 @click.option("--file", "file", help="A backup file (default: the table's latest backup).")
 def restore_table(table: str, file: str | None) -> None:
     """Replace a table's rows with a backup's, in one transaction."""
-    from extract.backup import BackupError, restore
+    from extract.lake.backup import BackupError, restore
 
     try:
         result = restore(get_settings(), table, file)
@@ -277,8 +277,8 @@ def restore_table(table: str, file: str | None) -> None:
 )
 def materialize(selection: str | None, partition: str | None, failed_run: str | None) -> None:
     """Materialize assets of the graph (with their checks) in one run, on these settings."""
-    from dagster_project.materialize import DAILY_GRAPH, SelectionError, resume, summarize
-    from dagster_project.materialize import materialize as run_selection
+    from dagster_project.lib.materialize import DAILY_GRAPH, SelectionError, resume, summarize
+    from dagster_project.lib.materialize import materialize as run_selection
 
     def say(msg: str) -> None:
         console.print(f"[yellow]{msg}[/yellow]")
@@ -324,7 +324,7 @@ def materialize(selection: str | None, partition: str | None, failed_run: str | 
 )
 def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
     """Export what changed in schema oltp to <lake>/oltp/<table>/ (without Dagster)."""
-    from extract.lake_export import export_oltp
+    from extract.lake.export import export_oltp
 
     result = export_oltp(tables=list(tables) or None, full_refresh=full_refresh)
     out = Table(title=f"Lake export ({result.seconds:.1f}s, load {result.load_id or '-'})")
@@ -359,7 +359,7 @@ def demo(days: int | None) -> None:
 @click.argument("query")
 def sql(target: str, fmt: str, query: str) -> None:
     """Run one read-only query and print the result."""
-    from extract.query import QueryError, run_query
+    from extract.runtime.query import QueryError, run_query
 
     try:
         columns, rows = run_query(query, target=target)
@@ -387,7 +387,7 @@ def sql(target: str, fmt: str, query: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
 def quality_report(out: Path | None) -> None:
     """Write the HTML quality report (latest result of every check) and print its path."""
-    from expectations.report import build_report
+    from extract.reports.quality import build_report
 
     click.echo(build_report(get_settings(), out))
 
@@ -411,11 +411,11 @@ def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
     """Start the home's embedded Postgres if needed and print how to reach it."""
     import shlex
 
-    from extract.postgres import connection_info, dbt_environment, stop_embedded
+    from extract.runtime.postgres import connection_info, dbt_environment, stop_embedded
 
     settings = get_settings()
     if reader_sql:
-        from extract.reader import setup_sql
+        from extract.runtime.reader import setup_sql
 
         database = "gourmand"
         if settings.oltp_dsn:
@@ -454,7 +454,7 @@ def dev(port: int) -> None:
 
 
 def _run_dagster_dev(settings: Any, port: int) -> None:
-    from dagster_project.home import ensure_dagster_home
+    from dagster_project.lib.home import ensure_dagster_home
 
     ensure_dagster_home(settings)
     env = child_environment(settings)
@@ -505,8 +505,8 @@ def report() -> None:
 )
 def report_hr(year: int, out: Path | None) -> None:
     """Write the HR hiring report of a year (index.html and two CSV files); print its path."""
-    from extract.hr_report import build_hr_report
-    from extract.query import QueryError
+    from extract.reports.hr import build_hr_report
+    from extract.runtime.query import QueryError
 
     settings = get_settings()
     try:

@@ -24,7 +24,7 @@ console = Console(width=max(Console().width, 110))
 
 
 def _instance(settings: Settings) -> Any:
-    from dagster_project.home import instance_for
+    from dagster_project.lib.home import instance_for
 
     return instance_for(settings)
 
@@ -67,7 +67,7 @@ def _layer_seconds(instance: Any, run_id: str) -> dict[str, float]:
 
 
 def _table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     counts: dict[str, int] = {}
     conn = connect(settings, read_only=True)
@@ -82,7 +82,7 @@ def _table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:
 
 def _oltp_table(settings: Settings, seconds: float) -> Table:
     """Row counts of the OLTP model after the dbt build (which took `seconds`)."""
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     conn = connect(settings, read_only=True)
     with conn.cursor() as cur:
@@ -111,7 +111,7 @@ def _oltp_table(settings: Settings, seconds: float) -> Table:
 
 def _warehouse_table(settings: Settings, seconds: float) -> Table:
     """Row counts of the warehouse's dimensions, facts and marts."""
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     _, tables = run_query(
         "select table_schema, table_name from information_schema.tables "
@@ -138,7 +138,7 @@ def _warehouse_table(settings: Settings, seconds: float) -> Table:
 
 def _quality_table(settings: Settings, run_ids: list[str]) -> Table:
     """These runs' rows of quality.check_results: every check, its layer, severity, result."""
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     _, rows = run_query(
         "SELECT layer, check_name, severity, passed, observed, seconds "
@@ -194,7 +194,7 @@ def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
     started = time.perf_counter()
-    # a sandbox started here is stopped when the command ends (extract.helpers)
+    # a sandbox started here is stopped when the command ends (extract.runtime.processes)
     if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
         from extract.sandbox import process
 
@@ -203,7 +203,7 @@ def run_demo(days: int | None = None) -> int:
 
 
 def _run(settings: Settings, days: int, started: float) -> int:
-    from extract.postgres import connection_info
+    from extract.runtime.postgres import connection_info
 
     info = connection_info(settings)
     where = "embedded pgserver" if settings.embedded_postgres else "GOURMAND_OLTP_DSN"
@@ -216,11 +216,11 @@ def _run(settings: Settings, days: int, started: float) -> int:
     from dagster import AssetKey
 
     from dagster_project.definitions import defs
-    from dagster_project.progress import logs_to_file, run_progress
+    from dagster_project.lib.progress import logs_to_file, run_progress
     from extract.sandbox import process
 
     instance = _instance(settings)
-    from dagster_project.materialize import prepare_instance
+    from dagster_project.lib.materialize import prepare_instance
 
     prepare_instance(instance, lambda msg: console.print(f"[yellow]{msg}[/yellow]"))
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -260,7 +260,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
 
     sandbox = process.running_sandbox(settings) if settings.sources_mode == "sandbox" else None
     if sandbox:
-        from extract.hr_drops import fetch_sandbox_drop
+        from extract.sources.hr.drops import fetch_sandbox_drop
 
         # the HR system's export: the daily graph's raw_hr step ingests what is in the folder
         fetch_sandbox_drop(settings, sandbox["url"])

@@ -17,11 +17,12 @@ from typing import Any
 import dlt
 from dlt.common.pipeline import LoadInfo
 
-from extract import lake as lake_mod
-from extract.postgres import connect, oltp_dsn
+from extract.lake import files as lake_mod
+from extract.runtime.postgres import connect, oltp_dsn
 from extract.settings import Settings, get_settings
-from extract.sources import census, socrata, states, yelp
+from extract.sources import census, states, yelp
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE
+from extract.sources.socrata import source as socrata
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def make_pipeline(spec: SourceSpec, settings: Settings) -> dlt.Pipeline:
 def socrata_options(settings: Settings, options: Mapping[str, Any] | None) -> dict[str, Any]:
     """mode (full | update), years (full mode; default GOURMAND_SOCRATA_YEARS), since (update
     mode; default the loaded watermark), reset (reload, then drop what the reload did not bring)."""
-    from extract import socrata_loads
-    from extract.inputs import parse_timestamp, soql_timestamp
+    from extract.runtime.inputs import parse_timestamp, soql_timestamp
+    from extract.sources.socrata import loads as socrata_loads
 
     opts = dict(options or {})
     mode = opts.get("mode", "full")
@@ -189,7 +190,7 @@ def build_source(
     options: Mapping[str, Any] | None = None,
 ) -> Any:
     if spec.name == "socrata":
-        from extract import socrata_loads
+        from extract.sources.socrata import loads as socrata_loads
 
         opts = socrata_options(settings, options)
         return socrata.socrata_source(
@@ -429,7 +430,7 @@ def run_source(
     say = on_progress or (lambda _msg: None)
     started = time.perf_counter()
     if name == "socrata" and options is not None and options["mode"] == "update":
-        from extract import socrata_upsert
+        from extract.sources.socrata import upsert as socrata_upsert
 
         if socrata_upsert.can_upsert(settings):
             return _socrata_update(spec, settings, options, batch, to_lake, say, started)
@@ -564,7 +565,7 @@ def _after_socrata_load(
     say: Callable[[str], None],
 ) -> None:
     """A full 311 load's reset, its own insert/update split and its load metadata row."""
-    from extract import socrata_loads
+    from extract.sources.socrata import loads as socrata_loads
 
     if options["reset"] and options["mode"] == "full":
         removed = socrata_loads.drop_unreloaded(settings, load_ids)
@@ -598,10 +599,11 @@ def _socrata_update(
     started: float,
 ) -> SourceRun:
     """A 311 update run: the changed requests upserted through a temp table (see
-    extract/socrata_upsert.py for why not through dlt), then the same lake copy, load
+    extract/sources/socrata/upsert.py for why not through dlt), then the same lake copy, load
     metadata, ANALYZE and VACUUM as a full load."""
-    from extract import socrata_loads, socrata_upsert
     from extract.sources.accounting import BatchLedger
+    from extract.sources.socrata import loads as socrata_loads
+    from extract.sources.socrata import upsert as socrata_upsert
 
     say(f"socrata {batch}: upserting the requests changed since {options['since']}")
     _ensure_rejects_table(spec, settings)

@@ -95,7 +95,7 @@ class Settings:
     socrata_years: tuple[int, ...] = (2023, 2024)  # full-mode years by default
     hr_drop_dir: Path | None = None  # None: <home>/drops/hr
     ingest_token: str = field(repr=False, default="")  # `gourmand serve`'s bearer token
-    # the analysts' read-only role on a production server (extract/reader.py)
+    # the analysts' read-only role on a production server (extract/runtime/reader.py)
     reader_dsn: str | None = field(repr=False, default=None)
 
     @property

@@ -44,7 +44,7 @@ def base_dsn(session_home: Path) -> Iterator[str]:
         ensure_test_reader(external)
         yield external
         return
-    from extract.postgres import connection_info, stop_embedded
+    from extract.runtime.postgres import connection_info, stop_embedded
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(session_home), "PATH": os.environ["PATH"]})

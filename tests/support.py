@@ -17,7 +17,7 @@ def _with_database(dsn: str, database: str) -> str:
 
 # The read-only role the tests' servers share (a role belongs to the cluster, not a database):
 # created once per session by `ensure_test_reader`, granted each database's schemas by
-# `extract.reader` when a test reads, as a production server's owner does.
+# `extract.runtime.reader` when a test reads, as a production server's owner does.
 READER_PASSWORD = "gourmand-test-reader"
 
 
@@ -25,7 +25,7 @@ def reader_dsn(dsn: str) -> str:
     """`dsn` with the read-only role as its user: what GOURMAND_READER_DSN is in production."""
     from urllib.parse import urlsplit, urlunsplit
 
-    from extract.reader import ROLE
+    from extract.runtime.reader import ROLE
 
     parts = urlsplit(dsn)
     where = parts.netloc.rpartition("@")[2]
@@ -38,7 +38,7 @@ def ensure_test_reader(dsn: str) -> None:
     import psycopg2
     from psycopg2 import sql
 
-    from extract.reader import ROLE
+    from extract.runtime.reader import ROLE
 
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
@@ -102,7 +102,7 @@ def settings_for(home: Path, dsn: str, server: Any = None, **env: str) -> Any:
 
 def pg_rows(settings: Any, sql: str, *params: Any) -> list[tuple]:
     """All rows of one read-only query on the settings' OLTP Postgres."""
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     conn = connect(settings, read_only=True)
     try:
@@ -173,7 +173,7 @@ def chain_checksums(settings: Any, *, with_edit_times: bool = False) -> dict[str
     """A digest of every row of every table of the Yelp chain: the OLTP model, the lake as the
     warehouse reads it (the staging views), the warehouse and the marts. Processing-time columns
     are left out unless `with_edit_times` (two homes fed the same data differ only there)."""
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     def keep(columns: list[str]) -> list[int]:
         return [i for i, c in enumerate(columns) if with_edit_times or c not in PROCESSING_TIME]
@@ -206,9 +206,9 @@ def run_chain_day(
 ) -> None:
     """One survey day through the whole Yelp chain, the way the daily job runs it: extract,
     dbt_oltp, the lake export, dbt_dwh (`on_step` hears each step's name as it starts)."""
-    from extract.dbt_invoke import run_dbt
-    from extract.lake_export import export_oltp
+    from extract.lake.export import export_oltp
     from extract.pipelines import run_source
+    from extract.runtime.dbt_invoke import run_dbt
 
     if not (settings.home / ".chain-started").exists():
         run_source("states", settings=settings)

@@ -1,1 +1,2 @@
-"""Per-integration definitions: extract/ now; oltp/, lake/, warehouse/, quality/ as they arrive."""
+"""Definitions by area: one folder per area (extract, socrata, hr, oltp, lake, warehouse,
+quality, daily, alerts, runs), each with its assets, jobs, schedules, sensors and checks."""

@@ -1,13 +1,12 @@
 """The HR CSV drops of the sandbox: departments, jobs and employees as the HR system exports them.
 
-Three header-less, comma-separated UTF-8 files under the data dictionary of `extract.sources.hr`
-(every field mandatory, ids unique, an employee's department and job exist), "\\n" line ends and a
-trailing newline. Names come from small built-in lists. Employees are generated column-wise with
-NumPy: hires spread unevenly over `hr_year` (each department has its own size and its own
-quarterly rhythm, so some departments hire clearly above the mean) and ~10% of them in the year
-before. Every `hr_invalid_every`-th employee line breaks one rule, in a fixed rotation (`FAULTS`).
-Same config -> same bytes.
-"""
+Three header-less, comma-separated UTF-8 files under the data dictionary of the HR rules
+(`extract.sources.hr.rules`: every field mandatory, ids unique, an employee's department and job
+exist), "\\n" line ends and a trailing newline. Names come from small built-in lists. Employees are
+generated column-wise with NumPy: hires spread unevenly over `hr_year` (each department has its own
+size and its own quarterly rhythm, so some departments hire clearly above the mean) and ~10% of them
+in the year before. Every `hr_invalid_every`-th employee line breaks one rule, in a fixed rotation
+(`FAULTS`). Same config -> same bytes."""
 
 from __future__ import annotations
 

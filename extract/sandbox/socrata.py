@@ -25,9 +25,16 @@ import pyarrow.csv as pacsv
 
 from extract.sandbox.config import SandboxConfig
 from extract.sandbox.seeding import key_int
-from extract.sources.la311 import LA311_DATASETS
 
-DATASET_IDS = LA311_DATASETS  # the real ids: the source finds each year where it would live
+# "MyLA311 Service Request Data <year>": the ids the real portal (data.lacity.org) serves each
+# year under, so the source finds each year where it would live. The sandbox imports no client
+# code: the client keeps its own copy (extract/sources/socrata/datasets.py), and
+# tests/unit/test_layout.py checks that the two agree.
+DATASET_IDS: dict[int, str] = {
+    2015: "ms7h-a45h", 2016: "ndkd-k878", 2017: "d4vt-q4t5", 2018: "h65r-yf5i",
+    2019: "pvft-t768", 2020: "rq3b-xjk8", 2021: "97z7-y5bt", 2022: "i5ke-k6by",
+    2023: "4a4x-mna2", 2024: "b7dx-7gc3", 2025: "h73f-gn57",
+}  # fmt: skip
 
 # (API field name, Socrata type), in the datasets' column order
 FIELDS: tuple[tuple[str, str], ...] = (

@@ -67,7 +67,7 @@ def test_a_failing_step_posts_one_message_without_the_webhook_url(
 def test_without_a_webhook_the_sensor_posts_nothing(receiver, monkeypatch):
     _, received = receiver
     monkeypatch.delenv("GOURMAND_ALERT_WEBHOOK", raising=False)
-    from extract.alerts import StepFailure, failure_message
+    from extract.runtime.alerts import StepFailure, failure_message
 
     message = failure_message("build_oltp", "abc", [StepFailure("dbt_oltp", "x" * 5000)])
     assert message["text"].startswith(":red_circle:") and len(message["text"]) < 1700

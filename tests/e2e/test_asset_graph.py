@@ -51,8 +51,8 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
     nothing produces would be a dangling (external) asset, and its lineage would silently
     break."""
     from dagster_project.definitions import defs
-    from dagster_project.defs.dbt_projects import dwh_project, oltp_project
-    from dagster_project.translators import GourmandDbtTranslator
+    from dagster_project.lib.dbt_projects import dwh_project, oltp_project
+    from dagster_project.lib.translators import GourmandDbtTranslator
 
     graph = defs.resolve_asset_graph()
     materializable = set(graph.materializable_asset_keys)
@@ -151,7 +151,7 @@ def test_warehouse_writers_share_one_pool_slot(tmp_path):
     from dagster import DagsterInstance
 
     from dagster_project.defs.warehouse.assets import warehouse_assets
-    from dagster_project.home import WAREHOUSE_POOL, ensure_dagster_home
+    from dagster_project.lib.home import WAREHOUSE_POOL, ensure_dagster_home
     from extract.settings import load_settings
 
     for assets in warehouse_assets:
@@ -167,7 +167,7 @@ def test_reading_a_selection_warns_about_nothing(selection):
     selection parser passes: nothing a user can act on (issue 16)."""
     import warnings
 
-    from dagster_project.materialize import _resolve
+    from dagster_project.lib.materialize import _resolve
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -22,7 +22,7 @@ def _metadata(result: Any) -> dict[str, dict[str, Any]]:
 
 
 def _fact_days(settings: Any) -> dict[str, int]:
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     _, rows = run_query(
         "select cast(surveyed_on as varchar), count(*) from dwh.fct_business_holding "

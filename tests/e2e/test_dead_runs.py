@@ -71,9 +71,9 @@ def _cpu_seconds(thread: threading.Thread) -> float:
 def test_a_killed_holder_frees_its_slot_and_the_waiting_run_sleeps(tmp_path, caplog):
     from dagster import DagsterRunStatus, job, op
 
-    from dagster_project.home import INSTANCE_CONFIG, instance_for
-    from dagster_project.materialize import prepare_instance
-    from dagster_project.runs import patch_slot_wait, pool_holders
+    from dagster_project.lib.home import INSTANCE_CONFIG, instance_for
+    from dagster_project.lib.materialize import prepare_instance
+    from dagster_project.lib.runs import patch_slot_wait, pool_holders
     from tests.support import settings_for
 
     patch_slot_wait()

@@ -51,7 +51,7 @@ def _expected_2021() -> tuple[set[tuple], list[tuple]]:
 
 
 def _warehouse(settings, sql: str) -> list[tuple]:
-    from extract.query import run_query
+    from extract.runtime.query import run_query
 
     return run_query(sql, target="warehouse", settings=settings)[1]
 
@@ -61,7 +61,7 @@ def test_group_hr_builds_the_chain_from_an_empty_home_with_the_seed_files(
 ):
     if not (SEED / "employees.csv").is_file():
         pytest.skip(f"HR seed files not found at {SEED} (../shared/data/hr_seed)")
-    from dagster_project.materialize import materialize
+    from dagster_project.lib.materialize import materialize
 
     settings, server = sandbox_settings()
     as_process_settings(settings, server)
@@ -136,7 +136,7 @@ def test_group_hr_builds_the_chain_from_an_empty_home_with_the_seed_files(
 def test_drop_sensor_asks_for_a_run_only_for_new_or_changed_files(tmp_path, monkeypatch):
     from dagster import RunRequest, SkipReason, build_sensor_context
 
-    from dagster_project.defs.hr.assets import hr_drop_sensor
+    from dagster_project.defs.hr.sensors import hr_drop_sensor
     from extract.settings import get_settings
 
     drops = tmp_path / "drops"
@@ -177,7 +177,7 @@ def test_drop_sensor_asks_for_a_run_only_for_new_or_changed_files(tmp_path, monk
     ],
 )
 def test_materialize_explains_selections_it_cannot_run(selection, partition, message, tmp_path):
-    from dagster_project.materialize import SelectionError, materialize
+    from dagster_project.lib.materialize import SelectionError, materialize
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(tmp_path), "PATH": os.environ["PATH"]})

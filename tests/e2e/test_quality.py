@@ -94,7 +94,7 @@ def test_clean_days_pass_a_missing_day_warns_and_lake_deletion_is_named(
     from dagster_project.definitions import defs
     from expectations.catalog import CHECKS
     from expectations.suites import run_checks
-    from extract.lake import list_files, open_lake
+    from extract.lake.files import list_files, open_lake
 
     settings, server = sandbox_settings(counties=2, businesses_per_county=10)
     as_process_settings(settings, server)

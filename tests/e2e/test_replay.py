@@ -96,8 +96,8 @@ def test_days_in_any_order_killed_runs_and_a_revised_rerun_equal_the_in_order_ru
 
 
 def test_a_full_refresh_of_every_layer_changes_no_history(replayed):
-    from extract.dbt_invoke import run_dbt
-    from extract.lake_export import export_oltp
+    from extract.lake.export import export_oltp
+    from extract.runtime.dbt_invoke import run_dbt
 
     settings, _, work, _ = replayed
     before = chain_checksums(settings, with_edit_times=True)
@@ -116,7 +116,7 @@ def test_a_full_refresh_of_every_layer_changes_no_history(replayed):
 
 
 def test_the_replayed_home_passes_every_test(replayed):
-    from extract.dbt_invoke import run_dbt
+    from extract.runtime.dbt_invoke import run_dbt
 
     settings, _, work, _ = replayed
     for project, others in (("dbt_oltp", OTHER_CHAINS_OLTP), ("dbt_dwh", OTHER_CHAINS_DWH)):

@@ -15,7 +15,7 @@ SELECTION = "key:raw_yelp/*"
 def _step_events(settings, run_id: str) -> list[tuple[str, str]]:
     from dagster import DagsterEventType
 
-    from dagster_project.home import instance_for
+    from dagster_project.lib.home import instance_for
 
     kinds = (DagsterEventType.STEP_UP_FOR_RETRY, DagsterEventType.STEP_FAILURE,
              DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_START,
@@ -45,7 +45,7 @@ def yelp_ready(sandbox_settings, as_process_settings):
 
 
 def test_an_outage_longer_than_the_http_retries_is_retried_by_dagster(yelp_ready):
-    from dagster_project.materialize import materialize
+    from dagster_project.lib.materialize import materialize
     from tests.support import pg_rows
 
     settings, server = yelp_ready
@@ -62,7 +62,7 @@ def test_an_outage_longer_than_the_http_retries_is_retried_by_dagster(yelp_ready
 
 
 def test_a_failed_run_is_re_executed_from_the_failed_step(yelp_ready):
-    from dagster_project.materialize import materialize, resume
+    from dagster_project.lib.materialize import materialize, resume
     from tests.support import pg_rows
 
     settings, server = yelp_ready

@@ -1,4 +1,4 @@
-"""Backup of Postgres tables to Avro in the lake and their restore (extract.backup,
+"""Backup of Postgres tables to Avro in the lake and their restore (extract.lake.backup,
 `gourmand backup` / `gourmand restore`), on a real Postgres, a lake folder and a local S3."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import psycopg2
 import pytest
 from click.testing import CliRunner
 
-from extract.backup import BackupError, backup, list_backups, restore
-from extract.postgres import connect
+from extract.lake.backup import BackupError, backup, list_backups, restore
+from extract.runtime.postgres import connect
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration

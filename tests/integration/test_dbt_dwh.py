@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract.dbt_invoke import run_dbt
-from extract.lake import list_files, open_lake
-from extract.lake_export import export_oltp
+from extract.lake.export import export_oltp
+from extract.lake.files import list_files, open_lake
 from extract.pipelines import run_source
-from extract.warehouse import copy_lake_to_postgres
+from extract.runtime.dbt_invoke import run_dbt
+from extract.warehouse.load import copy_lake_to_postgres
 from tests.support import new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.integration
@@ -331,7 +331,7 @@ def test_a_lake_full_refresh_killed_midway_converges(two_days):
     }
     child = subprocess.Popen(
         [sys.executable, "-c",
-         "from extract.lake_export import export_oltp; export_oltp(full_refresh=True)"],
+         "from extract.lake.export import export_oltp; export_oltp(full_refresh=True)"],
         env=env, cwd=settings.project_root, start_new_session=True,
     )  # fmt: skip
     # killed as soon as the refresh has written its first new file (the old ones all there)

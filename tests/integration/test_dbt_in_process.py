@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extract.dbt_invoke import DbtThread
-from extract.warehouse import dbt_environment
+from extract.runtime.dbt_invoke import DbtThread
+from extract.warehouse.load import dbt_environment
 
 
 def _command(settings, tmp_path: Path, *args: str) -> list[str]:
@@ -51,7 +51,7 @@ def test_a_failing_dbt_command_gives_an_error_record_and_a_failing_exit_code(
 def test_the_dbt_resource_runs_dbt_without_starting_a_process(make_settings, monkeypatch, tmp_path):
     import dagster_dbt.core.dbt_cli_invocation as invocation_module
 
-    from dagster_project.defs.dbt_projects import (
+    from dagster_project.lib.dbt_projects import (
         InProcessDbtCliInvocation,
         dbt_cli,
         oltp_project,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from extract.dbt_invoke import DbtRun, run_dbt
 from extract.pipelines import run_source
-from extract.postgres import connect
+from extract.runtime.dbt_invoke import DbtRun, run_dbt
+from extract.runtime.postgres import connect
 from tests.support import new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 PROBE = """
 import sys
-from extract.postgres import connect
+from extract.runtime.postgres import connect
 from extract.settings import get_settings
 conn = connect(get_settings())
 with conn.cursor() as cur:
@@ -44,7 +44,7 @@ def test_processes_racing_on_a_new_home_share_one_server(tmp_path: Path):
     assert (tmp_path / "home" / "postgres" / "PG_VERSION").exists()
     password = tmp_path / "home" / "postgres.password"
     assert password.exists() and oct(password.stat().st_mode & 0o777) == "0o600"
-    from extract.postgres import stop_embedded
+    from extract.runtime.postgres import stop_embedded
     from extract.settings import load_settings
 
     assert stop_embedded(load_settings({"GOURMAND_HOME": str(tmp_path / "home")}))

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from extract.pipelines import run_source
-from extract.postgres import connect
+from extract.runtime.postgres import connect
 from extract.sources.rest import SourceUnavailable
 
 pytestmark = pytest.mark.integration

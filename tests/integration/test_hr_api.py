@@ -14,8 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from extract.hr_api import create_app
-from extract.hr_ingest import ingest_file
+from extract.serve.hr_api import create_app
+from extract.sources.hr.ingest import ingest_file
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
-"""HR file ingest (extract.hr_ingest, `gourmand ingest`) into a real Postgres: the seed drop,
-rejects with every reason, idempotent re-runs, updates, file-level errors, a large file."""
+"""HR file ingest (extract.sources.hr.ingest, `gourmand ingest`) into a real Postgres: the seed
+drop, rejects with every reason, idempotent re-runs, updates, file-level errors, a large file."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extract.hr_ingest import IngestError, ingest_file
-from extract.sources.hr import TABLES
+from extract.sources.hr.ingest import IngestError, ingest_file
+from extract.sources.hr.rules import TABLES
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration

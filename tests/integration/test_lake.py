@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from extract.lake import list_files, open_lake, write_partition
+from extract.lake.files import list_files, open_lake, write_partition
 from extract.settings import load_settings
 
 pytestmark = pytest.mark.integration

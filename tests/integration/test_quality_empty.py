@@ -12,7 +12,7 @@ from expectations.runner import merge, validate
 
 
 def _owner_sql(settings, *statements: str) -> None:
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     conn = connect(settings)
     with conn, conn.cursor() as cur:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.query import QueryError, run_query
+from extract.runtime.query import QueryError, run_query
 from tests.support import pg_rows
 
 # Each is refused by the role's privileges, not by a session default the SQL could change.
@@ -25,7 +25,7 @@ POSTGRES_BYPASSES = {
 
 def _prepare(settings) -> None:
     """A data schema with a table, and a table outside the data schemas, as the owner."""
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     conn = connect(settings)
     with conn, conn.cursor() as cur:
@@ -84,7 +84,7 @@ def test_a_production_server_without_a_reader_dsn_is_refused(make_settings):
 
 
 def test_a_schema_created_after_the_first_read_is_readable(make_settings):
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     settings = make_settings()
     _prepare(settings)
@@ -101,7 +101,7 @@ def test_a_schema_created_after_the_first_read_is_readable(make_settings):
 def test_the_embedded_home_creates_its_role_once_and_keeps_it_read_only(tmp_path):
     """A home on the embedded server (an existing home included: the role comes on first
     read), twice, then with the password file lost."""
-    from extract.postgres import stop_embedded
+    from extract.runtime.postgres import stop_embedded
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(tmp_path / "home"), "PATH": os.environ["PATH"]})

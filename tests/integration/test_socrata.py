@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from extract.postgres import connect
+from extract.runtime.postgres import connect
 from tests.support import pg_rows
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def _changed_since(server: Any, since: str) -> int:
     """What the sandbox serves after `since`, asked straight from its Socrata endpoint."""
     import requests
 
-    from extract.sources.la311 import LA311_DATASETS
+    from extract.sources.socrata.datasets import LA311_DATASETS
 
     total = 0
     for year in (2023, 2024):
@@ -174,10 +174,10 @@ def test_the_update_upsert_rejects_an_older_copy_at_write_time(make_settings):
     is older than a row written meanwhile is caught by the upsert itself, in its transaction."""
     import pyarrow as pa
 
-    from extract import socrata_upsert
     from extract.pipelines import run_source
     from extract.sources.accounting import BatchLedger
-    from extract.sources.socrata import LOADED
+    from extract.sources.socrata import upsert as socrata_upsert
+    from extract.sources.socrata.source import LOADED
 
     server = _server()
     try:
@@ -252,7 +252,7 @@ def test_sodapy_counts_and_pages_the_sandbox():
     (count(*) with a filter) and a page of plain columns."""
     from sodapy import Socrata
 
-    from extract.sources.la311 import LA311_DATASETS
+    from extract.sources.socrata.datasets import LA311_DATASETS
 
     server = _server()
     try:
@@ -320,8 +320,8 @@ def test_a_reset_killed_midway_never_empties_the_table_and_converges(make_settin
 def test_the_watermark_is_the_newest_request_loaded_and_since_is_parsed(make_settings):
     """A --since is a parsed timestamp (a future or injected one is refused before any
     request); the watermark recorded is the newest updateddate loaded, whatever --since was."""
-    from extract.inputs import InputError
     from extract.pipelines import run_source
+    from extract.runtime.inputs import InputError
 
     server = _server()
     try:

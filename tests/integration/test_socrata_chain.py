@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract.dbt_invoke import run_dbt
-from extract.lake_export import export_oltp
+from extract.lake.export import export_oltp
 from extract.pipelines import run_source
+from extract.runtime.dbt_invoke import run_dbt
 from tests.support import new_database, pg_rows, settings_for
 
 pytestmark = pytest.mark.integration
@@ -186,7 +186,7 @@ def test_the_summary_is_one_swapped_table(loaded):
 def test_the_311_quality_checks_pass_then_catch_faults(loaded):
     """Last in the module: it damages the data it checks."""
     from expectations.suites import run_checks
-    from extract.postgres import connect
+    from extract.runtime.postgres import connect
 
     settings = loaded[0]
     assets = (("raw_socrata", "service_requests"), ("dwh", "fct_service_request"))

@@ -21,7 +21,7 @@ time.sleep(60)
 
 
 def test_a_reader_gets_a_message_while_a_writer_holds_the_file(tmp_path: Path):
-    from extract.query import QueryError, run_query
+    from extract.runtime.query import QueryError, run_query
 
     settings = settings_for(tmp_path / "home", "postgresql://unused@127.0.0.1:1/x")
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from extract.hr_report import build_hr_report
+from extract.reports.hr import build_hr_report
 from extract.settings import get_settings, load_settings
 
 # (year, department, job, q1, q2, q3, q4), deliberately not in report order. 2021: R&D <Labs> 8,

@@ -1,4 +1,5 @@
-"""The HR data dictionary's per-line rules (extract.sources.hr): no database, no files written."""
+"""The HR data dictionary's per-line rules (extract.sources.hr.rules): no database, no files
+written."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.sources.hr import (
+from extract.sources.hr.rules import (
     INT32_MAX,
     LOAD_ORDER,
     TABLES,

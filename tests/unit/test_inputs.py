@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from click.testing import CliRunner
 
-from extract.inputs import InputError, parse_day, parse_timestamp, soql_timestamp
+from extract.runtime.inputs import InputError, parse_day, parse_timestamp, soql_timestamp
 
 INJECTIONS = [
     "2024-01-01' or 1=1 --",

@@ -8,7 +8,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from extract.lake import PARTIAL_SUFFIX, Lake, remove_partials, use_atomic_local_writes
+from extract.lake.files import PARTIAL_SUFFIX, Lake, remove_partials, use_atomic_local_writes
 
 
 def test_put_file_writes_beside_then_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -7,7 +7,7 @@ import uuid
 
 from rich.console import Console
 
-from dagster_project.progress import run_progress
+from dagster_project.lib.progress import run_progress
 
 
 def test_a_run_prints_one_line_per_layer_when_it_is_done() -> None:

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from dagster_project.runs import PID_REUSE_SLACK_SECONDS, process_alive
+from dagster_project.lib.runs import PID_REUSE_SLACK_SECONDS, process_alive
 
 
 def test_a_running_process_reported_at_its_start_is_alive() -> None:

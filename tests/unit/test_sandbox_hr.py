@@ -181,8 +181,8 @@ def test_generic_faults_apply_to_the_hr_files():
 
 
 def test_the_ingest_row_rules_agree_with_the_faults():
-    """Line-local faults break `extract.sources.hr`'s rules; the others need the database."""
-    from extract.sources.hr import TABLES, parse_csv_lines
+    """Line-local faults break `extract.sources.hr.rules`'s rules; the others need the database."""
+    from extract.sources.hr.rules import TABLES, parse_csv_lines
 
     cfg = SandboxConfig(hr_employees=700, hr_invalid_every=10)
     for name, text in zip(("departments", "jobs"), all_files(cfg)[:2], strict=True):

@@ -4,7 +4,7 @@ from typing import Any
 
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
-from extract import alerts
+from extract.runtime import alerts
 from extract.settings import get_settings
 
 

@@ -23,8 +23,8 @@ from dagster import (
 )
 from dagster_dlt import build_dlt_asset_specs
 
-from dagster_project.partitions import daily_partitions, single_run
-from dagster_project.translators import GourmandDltTranslator, raw_table_key
+from dagster_project.lib.partitions import daily_partitions, single_run
+from dagster_project.lib.translators import GourmandDltTranslator, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_days, run_source
 from extract.settings import get_settings
 from extract.sources import census, states, yelp

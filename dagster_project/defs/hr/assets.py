@@ -2,36 +2,27 @@
 group `hr` with the dbt models between them (their dbt folders declare the group), so
 `gourmand materialize --select group:hr` rebuilds the whole chain after an ingest.
 
-A sensor watches the drop folder (settings.hr_drops) and starts the `hr` job when a file is new
-or changed; ingesting is idempotent, so a file seen twice costs a no-op.
+The `hr` job (jobs.py) runs the group; a sensor (sensors.py) starts it when the drop folder
+changes.
 """
 
-import hashlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    AssetSelection,
     AssetSpec,
-    DefaultSensorStatus,
     Failure,
     MaterializeResult,
     MetadataValue,
-    RunRequest,
-    SensorEvaluationContext,
-    SkipReason,
     asset,
-    define_asset_job,
     multi_asset,
-    sensor,
 )
 
-from dagster_project.translators import HR_GROUP, raw_table_key
+from dagster_project.lib.translators import HR_GROUP, raw_table_key
 from extract.settings import get_settings
-from extract.sources.hr import DATASET, LOAD_ORDER
+from extract.sources.hr.rules import DATASET, LOAD_ORDER
 
 REPORT_KEY = AssetKey(["reports", "hr"])
 MARTS = (
@@ -55,9 +46,9 @@ MARTS = (
 )
 def raw_hr_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """Ingest the files dropped since the last run (departments, then jobs, then employees)."""
-    from extract.hr_drops import ingest_drops
-    from extract.hr_ingest import create_tables
-    from extract.query import run_query
+    from extract.runtime.query import run_query
+    from extract.sources.hr.drops import ingest_drops
+    from extract.sources.hr.ingest import create_tables
 
     settings = get_settings()
     create_tables(settings)  # the chain builds (empty) before the first drop
@@ -96,8 +87,8 @@ def raw_hr_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]
 def hr_report() -> MaterializeResult:
     """The hiring KPIs as an offline HTML report (charts and CSVs) per year with hires, under
     <home>/reports/hr/<year>/."""
-    from extract.hr_report import build_hr_report
-    from extract.query import run_query
+    from extract.reports.hr import build_hr_report
+    from extract.runtime.query import run_query
 
     settings = get_settings()
     _, rows = run_query(
@@ -110,35 +101,4 @@ def hr_report() -> MaterializeResult:
     paths = {str(y): str(build_hr_report(settings, y, folder / str(y))) for y in years}
     return MaterializeResult(
         metadata={"years": MetadataValue.json(years), "reports": MetadataValue.json(paths)}
-    )
-
-
-hr_job = define_asset_job(
-    "hr",
-    selection=AssetSelection.groups(HR_GROUP),
-    description="The HR chain: new drop-folder files into raw_hr, the OLTP tables, the lake, "
-    "the warehouse, the two KPI marts and the report.",
-)
-
-
-@sensor(
-    job=hr_job,
-    name="hr_drop_sensor",
-    minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.STOPPED,
-)
-def hr_drop_sensor(context: SensorEvaluationContext) -> RunRequest | SkipReason:
-    """A run of `hr` when a file in the drop folder is new or has changed since last seen."""
-    from extract.hr_drops import list_drops
-
-    folder = get_settings().hr_drops
-    current = {f.path.name: [f.size, f.mtime_ns] for f in list_drops(folder)}
-    seen = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    if not changed:
-        return SkipReason(f"no new HR file in {folder}")
-    digest = hashlib.sha256(json.dumps({n: current[n] for n in changed}).encode()).hexdigest()
-    return RunRequest(
-        run_key=f"hr-drop-{digest[:16]}", tags={"gourmand/hr_files": ", ".join(changed)[:250]}
     )

@@ -7,10 +7,10 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 from dagster_dbt.dbt_manifest import read_manifest_path
 
-from dagster_project.defs.dbt_projects import oltp_project
-from dagster_project.translators import declared_group, lake_table_key, oltp_table_key
-from extract.lake_export import TOMBSTONES as TOMBSTONE_SOURCE
-from extract.lake_export import export_oltp
+from dagster_project.lib.dbt_projects import oltp_project
+from dagster_project.lib.translators import declared_group, lake_table_key, oltp_table_key
+from extract.lake.export import TOMBSTONES as TOMBSTONE_SOURCE
+from extract.lake.export import export_oltp
 from extract.settings import get_settings
 
 
@@ -39,7 +39,7 @@ def _oltp_tables() -> dict[str, str]:
 
 TOMBSTONE_TABLE = TOMBSTONE_SOURCE[1]
 OLTP_TABLES = _oltp_tables()
-# rows the OLTP model deleted, exported with every export (extract/lake_export.py)
+# rows the OLTP model deleted, exported with every export (extract/lake/export.py)
 TOMBSTONES = lake_table_key(TOMBSTONE_TABLE)
 
 

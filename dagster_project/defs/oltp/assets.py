@@ -6,11 +6,11 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import dbt_assets
 
-from dagster_project.dbt_metadata import with_row_counts
-from dagster_project.defs.dbt_projects import HomeDbtCliResource, oltp_project
-from dagster_project.home import OLTP_POOL
-from dagster_project.translators import GourmandDbtTranslator
-from extract.postgres import dbt_environment
+from dagster_project.lib.dbt_metadata import with_row_counts
+from dagster_project.lib.dbt_projects import HomeDbtCliResource, oltp_project
+from dagster_project.lib.home import OLTP_POOL
+from dagster_project.lib.translators import GourmandDbtTranslator
+from extract.runtime.postgres import dbt_environment
 from extract.settings import get_settings, publish_for_children
 
 

@@ -20,7 +20,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from dagster_project.home import WAREHOUSE_POOL
+from dagster_project.lib.home import WAREHOUSE_POOL
 from expectations.catalog import HALT
 from expectations.suites import checks_on, guarded_assets
 from extract.settings import get_settings
@@ -66,7 +66,7 @@ def _quality_check(asset: tuple[str, ...]) -> AssetChecksDefinition:
     def _check(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         from expectations.results import alert_message, record
         from expectations.suites import run_checks
-        from extract import alerts
+        from extract.runtime import alerts
 
         settings = get_settings()
         outcomes = run_checks(settings, asset, run_days(context))

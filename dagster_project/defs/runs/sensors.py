@@ -1,9 +1,9 @@
 """A sensor that fails the runs whose process is gone and frees their pool slots (see
-dagster_project/runs.py), so a killed run never blocks the next one for ever."""
+dagster_project/lib/runs.py), so a killed run never blocks the next one for ever."""
 
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
 
-from dagster_project.runs import reap_dead_runs
+from dagster_project.lib.runs import reap_dead_runs
 
 
 @sensor(

@@ -16,13 +16,13 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import dbt_assets
 
-from dagster_project.dbt_metadata import with_row_counts
-from dagster_project.defs.dbt_projects import HomeDbtCliResource, dwh_project
-from dagster_project.home import WAREHOUSE_POOL
-from dagster_project.partitions import daily_partitions, single_run
-from dagster_project.translators import GourmandDbtTranslator
-from extract import warehouse
+from dagster_project.lib.dbt_metadata import with_row_counts
+from dagster_project.lib.dbt_projects import HomeDbtCliResource, dwh_project
+from dagster_project.lib.home import WAREHOUSE_POOL
+from dagster_project.lib.partitions import daily_partitions, single_run
+from dagster_project.lib.translators import GourmandDbtTranslator
 from extract.settings import get_settings, publish_for_children
+from extract.warehouse import load as warehouse
 
 DAILY_FACT = "fct_business_holding"
 TRANSLATOR = GourmandDbtTranslator(group="warehouse", groups_by_schema={"marts": "marts"})

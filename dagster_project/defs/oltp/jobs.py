@@ -1,0 +1,9 @@
+"""`build_oltp`: dbt build of dbt_oltp."""
+
+from dagster import AssetSelection, define_asset_job
+
+oltp_job = define_asset_job(
+    "build_oltp",
+    selection=AssetSelection.groups("oltp"),
+    description="dbt build of dbt_oltp: staging views, the oltp tables and their tests.",
+)

@@ -1,0 +1,28 @@
+"""The LA 311 jobs: full loads of years, and the daily update, each followed by the 311 chain."""
+
+from dagster import AssetKey, AssetSelection, define_asset_job
+
+from dagster_project.defs.socrata.assets import KEY, yearly_partitions
+
+# the load and everything built from it: the 311 OLTP tables and summary, their lake export,
+# fct_service_request and the 311 marts, with their checks (none is daily-partitioned); and
+# dim_date, which the monthly mart joins (a fixed calendar: it reads nothing)
+CHAIN = AssetSelection.assets(KEY).downstream() | AssetSelection.assets(
+    AssetKey(["dwh", "dim_date"])
+)
+
+socrata_full_job = define_asset_job(
+    "socrata_full",
+    selection=CHAIN,
+    partitions_def=yearly_partitions,
+    description="Full loads of LA 311 years (a range of years is one run), then the 311 chain "
+    "through OLTP, lake, warehouse and marts.",
+)
+socrata_update_job = define_asset_job(
+    "socrata_update",
+    selection=CHAIN,
+    partitions_def=yearly_partitions,
+    config={"ops": {"raw_socrata": {"config": {"mode": "update"}}}},
+    description="Every LA 311 request changed since the last load (update mode), then the 311 "
+    "chain through OLTP, lake, warehouse and marts.",
+)

@@ -1,0 +1,188 @@
+"""Running one of the dbt projects with the project's settings, for whatever is not Dagster.
+
+`run_dbt()` is for whatever is not Dagster and needs a dbt invocation and its run results (the
+tests and the benchmarks), so they reach the same database the same way an analyst's
+`dbt build --profiles-dir ../profiles` does: through the GOURMAND_PG_* variables the shared
+profiles read. `DbtThread` is what Dagster's dbt assets run (dagster_project/lib/dbt_projects.py).
+
+dbt runs in this process through its programmatic runner (dbtRunner): a subprocess pays dbt's
+import and start-up, 4-5 s here, on every call; in process, a call after the first costs about
+a second more than dbt's own work. The profile reads its settings from the environment, so the
+settings' variables are set for the duration of the call (one call at a time: the environment
+and dbt's adapters are the process's).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extract.settings import Settings
+from extract.warehouse.load import dbt_environment
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    returncode: int
+    stdout: str
+    seconds: float
+    run_results: dict[str, Any]
+
+    def node_seconds(self, resource_type: str = "model") -> float:
+        """Seconds spent executing nodes of one type: the run without dbt's start-up."""
+        return sum(
+            r["execution_time"]
+            for r in self.run_results.get("results", [])
+            if r["unique_id"].startswith(f"{resource_type}.")
+        )
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its database open in a class attribute for the life of the process (a
+    CLI process ends, so it never needs to close it). In process, that handle would hold the
+    warehouse file's write lock after the call, and clash with any other connection to the
+    file; there is no public close, so the environment it caches is closed here."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # not installed: nothing was opened
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(
+    project: str, args: list[str], settings: Settings, *, target_path: Path | None = None
+) -> DbtRun:
+    """`dbt <args>` in `project` (dbt_oltp or dbt_dwh); target/logs go to `target_path` if given
+    (so runs against different homes keep their own partial-parse state)."""
+    from dbt.cli.main import dbtRunner
+
+    project_dir = settings.project_root / project
+    target = (target_path / "target") if target_path is not None else project_dir / "target"
+    logs = (target_path / "logs") if target_path is not None else project_dir / "logs"
+    lines: list[str] = []
+
+    def collect(event: Any) -> None:
+        # what dbt would print: the INFO-level lines and up
+        if event.info.level in ("info", "warn", "error"):
+            lines.append(event.info.msg)
+
+    argv = [*args, "--project-dir", str(project_dir),
+            "--profiles-dir", str(settings.project_root / "profiles"),
+            "--target-path", str(target), "--log-path", str(logs)]  # fmt: skip
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
+    started = time.perf_counter()
+    with _ONE_AT_A_TIME, _environment(dbt_environment(settings)):
+        try:
+            result = dbtRunner(callbacks=[collect]).invoke(argv)
+            returncode = 0 if result.success else 1
+            if result.exception is not None:
+                lines.append(f"{type(result.exception).__name__}: {result.exception}")
+                returncode = 2
+        except Exception as exc:  # dbt's own crash, reported like the CLI would
+            lines.append(f"{type(exc).__name__}: {exc}")
+            returncode = 2
+        finally:
+            _close_duckdb()
+    seconds = time.perf_counter() - started
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return DbtRun(returncode, "\n".join(str(line) for line in lines), seconds, run_results)
+
+
+# events dbt's CLI prints at its default log level: what dagster-dbt parses from its stdout
+_PRINTED_LEVELS = frozenset({"info", "warn", "error"})
+
+
+class DbtThread:
+    """`dbt <argv>` run by dbtRunner in a thread of this process, read like the subprocess
+    dagster-dbt would have started: `args`, `wait()`, `returncode`, `send_signal()`, and
+    `events()`, the JSON log records dbt's CLI would have printed with `--log-format json`.
+
+    Why a thread: the events stream out while dbt works (the progress display counts models as
+    they finish), and the caller's thread keeps serving Dagster."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args  # the command line as dagster-dbt built it (its log names it)
+        self.returncode: int | None = None
+        self._read = False
+        self._records: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._invoke, args=(args[1:], env), daemon=True)
+        self._thread.start()
+
+    def _invoke(self, argv: list[str], env: dict[str, str]) -> None:
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_dict
+
+        def forward(event: Any) -> None:
+            if event.info.level in _PRINTED_LEVELS:
+                self._records.put(msg_to_dict(event))
+
+        returncode = 2
+        try:
+            # the CLI's JSON lines go to our callback instead of stdout; dbt.log keeps its level
+            quiet = {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug"}
+            with _ONE_AT_A_TIME, _environment({**env, **quiet}):
+                try:
+                    result = dbtRunner(callbacks=[forward]).invoke(argv)
+                    # the CLI's exit codes: 1 for failed nodes, 2 for dbt's own error
+                    returncode = 0 if result.success else 1 if result.exception is None else 2
+                finally:
+                    _close_duckdb()
+        except BaseException as exc:  # noqa: BLE001  # reported as the CLI's crash would be
+            self._records.put(_error_record(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.returncode = returncode
+            self._records.put(None)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """dbt's log records as they come, until dbt is done; once read, like a closed pipe,
+        nothing more."""
+        while not self._read and (record := self._records.get()) is not None:
+            yield record
+        self._read = True
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._thread.join(timeout)
+        return self.returncode
+
+    def send_signal(self, _signal: int) -> None:
+        """Interrupt dbt as Ctrl-C would: a KeyboardInterrupt raised in its thread (dbt then
+        cancels its open queries). There is no other way to stop a thread."""
+        if self._thread.ident is not None and self._thread.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
+            )
+
+
+def _error_record(message: str) -> dict[str, Any]:
+    """A log record in dbt's JSON shape, for an error dbt did not log itself."""
+    return {"info": {"name": "MainEncounteredError", "level": "error", "msg": message},
+            "data": {}}  # fmt: skip

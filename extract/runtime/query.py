@@ -1,0 +1,116 @@
+"""Read-only SQL against the OLTP Postgres or the warehouse, for `gourmand sql` and scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from extract.settings import Settings, get_settings
+
+
+class QueryError(RuntimeError):
+    """A query that could not run, with a message meant for a person."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """The database's own sentence, without the SQL echo and caret lines under it."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _oltp(
+    query: str, settings: Settings, params: Sequence[Any] | None = None, *, internal: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """As the read-only role (extract/runtime/reader.py), never the pipeline's owner;
+    `internal` reads (the pipeline's own checks and summaries) use the owner's read-only
+    session."""
+    import psycopg2
+
+    from extract.runtime.postgres import connect
+    from extract.runtime.reader import ReaderUnavailable, connect_reader
+
+    try:
+        conn = connect(settings, read_only=True) if internal else connect_reader(settings)
+    except ReaderUnavailable as exc:
+        raise QueryError(str(exc)) from exc
+    except psycopg2.Error as exc:
+        raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], list(cur.fetchall())
+    except psycopg2.Error as exc:
+        raise QueryError(_one_line(exc)) from exc
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _warehouse(
+    query: str, settings: Settings, *, internal: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    import duckdb
+
+    if settings.warehouse == "postgres":
+        # the Postgres warehouse is schemas dwh / marts of the OLTP database
+        return _oltp(query, settings, internal=internal)
+    if settings.warehouse != "duckdb":
+        # BigQuery is queried with its own client (bq, the console).
+        raise QueryError(
+            f"gourmand sql --target warehouse reads DuckDB; this home uses "
+            f"GOURMAND_WAREHOUSE={settings.warehouse}"
+        )
+    path = settings.warehouse_path
+    if not path.exists():
+        raise QueryError(f"no warehouse yet at {path}: build it first")
+    try:
+        # read-only, and no files but the database's own: no COPY TO, read_csv, ATTACH, INSTALL
+        # or LOAD; locked, so a query cannot SET it back. The pipeline's own reads may read
+        # the lake (the staging views are read_parquet over it).
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {} if internal else {"enable_external_access": False, "lock_configuration": True}
+        )
+        con = duckdb.connect(str(path), read_only=True, config=config)
+    except duckdb.IOException as exc:
+        raise QueryError(
+            f"the warehouse {path} is locked by a writer (a run in progress?); "
+            f"try again when it finishes ({exc})"
+        ) from exc
+    try:
+        cur = con.execute(query)
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], list(cur.fetchall())
+    except duckdb.PermissionException as exc:
+        raise QueryError(
+            f"{_one_line(exc)} (the read-only door opens no file: the dwh_staging views read "
+            "the lake's files, so query dwh.* and marts.*)"
+        ) from exc
+    except duckdb.Error as exc:
+        raise QueryError(_one_line(exc)) from exc
+    finally:
+        con.close()
+
+
+def run_query(
+    query: str,
+    *,
+    target: str = "oltp",
+    settings: Settings | None = None,
+    params: Sequence[Any] | None = None,
+    internal: bool = False,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one statement read-only; writes are refused by the database itself. `params` are
+    bound (psycopg2's %s placeholders) on the OLTP target. Anything a person or a request
+    asks reads through the read-only door; `internal` is for the pipeline's own reads (its
+    checks, the demo's summary), never for a query it was given."""
+    settings = settings or get_settings()
+    if target == "oltp":
+        return _oltp(query, settings, params, internal=internal)
+    if params is not None:
+        raise QueryError("bound parameters are for --target oltp")
+    if target == "warehouse":
+        return _warehouse(query, settings, internal=internal)
+    raise QueryError(f"unknown target {target!r}: use oltp or warehouse")

@@ -1,0 +1,91 @@
+"""The house rules of the package layout (docs/architecture.md, "Layout"): what each room may
+import. Imports are read from the source (every import statement, at any depth), not executed."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module an import statement in `path` names (absolute imports only: there are no
+    relative ones in this project)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            assert node.level == 0, f"{path}: relative import"
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _modules(folder: str) -> list[Path]:
+    found = sorted((ROOT / folder).rglob("*.py"))
+    assert found, folder
+    return found
+
+
+@pytest.mark.parametrize("room", ["extract/sources", "extract/lake", "extract/runtime",
+                                  "extract/warehouse"])  # fmt: skip
+def test_sources_lake_runtime_and_warehouse_never_import_dagster(room):
+    offending = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imports(path) if n.split(".")[0].startswith("dagster")
+        )
+        for path in _modules(room)
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_the_sandbox_imports_no_client_code():
+    """The sandbox stands in for the real services: it may import itself and the settings (to
+    start as a home's process), nothing of the client it serves."""
+    allowed = ("extract.sandbox", "extract.settings")
+    offending = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imports(path)
+            if n.startswith("extract") and not n.startswith(allowed) and n != "extract"
+        )
+        for path in _modules("extract/sandbox")
+    }  # fmt: skip
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_the_sandbox_serves_each_year_under_the_id_the_client_asks_for():
+    from extract.sandbox.socrata import DATASET_IDS
+    from extract.sources.socrata.datasets import LA311_DATASETS
+
+    assert DATASET_IDS == LA311_DATASETS
+
+
+def test_the_rule_checker_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from dagster import asset\n    import extract.pipelines\n")
+    assert {"dagster", "dagster.asset", "extract.pipelines"} <= _imports(module)
+
+
+def test_sources_keep_the_dlt_sections_they_had_as_modules():
+    """dlt keys a source's config and pipeline state by its section (its module's name unless
+    given): a source that became a package keeps the section existing homes were loaded under."""
+    from datetime import date
+
+    from extract.settings import load_settings
+    from extract.sources import census, states, yelp
+    from extract.sources.socrata import source as socrata
+
+    settings = load_settings({"GOURMAND_HOME": "/nonexistent", "PATH": ""})
+    built = {
+        "states": states.states_source(settings, "http://x"),
+        "census": census.census_source(settings, "http://x"),
+        "yelp": yelp.yelp_source(settings, "http://x", "", date(2024, 1, 1), []),
+        "socrata": socrata.socrata_source(settings, "http://x", mode="full", years=[2024]),
+    }
+    assert {name: source.section for name, source in built.items()} == {
+        name: name for name in built
+    }
