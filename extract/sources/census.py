@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dlt
 
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, Rejected, to_table
+from extract.sources.endpoints import source_urls
 from extract.sources.rest import get_json, rest_client
+from extract.sources.spec import Options, SourceSpec
 
 DATASET = "raw_census"
 VINTAGE = "2019"
@@ -132,3 +134,17 @@ def census_source(settings: Settings, base_url: str, api_key: str = "") -> Any:
         yield from ledger.summary_items()
 
     return county_population
+
+
+def _build(settings: Settings, _days: list[date], _options: Options) -> Any:
+    return census_source(settings, source_urls(settings)["census"], settings.census_api_key)
+
+
+SPEC = SourceSpec(
+    "census",
+    DATASET,
+    ("county_population",),
+    _build,
+    batch=lambda _o: VINTAGE,
+    partition_column="vintage",
+)

@@ -8,7 +8,7 @@ replaced on each load.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dlt
@@ -16,7 +16,9 @@ from bs4 import BeautifulSoup, Tag
 
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, Rejected, to_table
+from extract.sources.endpoints import source_urls
 from extract.sources.rest import SourceUnavailable, http_client, raise_for_status
+from extract.sources.spec import Options, SourceSpec
 
 DATASET = "raw_states"
 BATCH = "page"
@@ -101,3 +103,10 @@ def states_source(settings: Settings, page_url: str) -> Any:
         yield from ledger.summary_items()
 
     return state_abbreviations
+
+
+def _build(settings: Settings, _days: list[date], _options: Options) -> Any:
+    return states_source(settings, source_urls(settings)["states"])
+
+
+SPEC = SourceSpec("states", DATASET, ("state_abbreviations",), _build, batch=lambda _o: BATCH)

@@ -20,9 +20,12 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
+from extract.runtime.postgres import connect
 from extract.settings import Settings
 from extract.sources.accounting import BatchLedger, Rejected, to_table
+from extract.sources.endpoints import source_urls
 from extract.sources.rest import get_json, paginate_json, rest_client
+from extract.sources.spec import Options, SourceSpec
 
 DATASET = "raw_yelp"
 # What the OLTP model looks up in the daily snapshots: an entity's days, a day's rows.
@@ -492,3 +495,53 @@ def yelp_source(
             )
 
     return businesses, categories, transactions, reviews, events
+
+
+def yelp_locations(settings: Settings) -> list[str]:
+    """Where to search: GOURMAND_YELP_LOCATIONS, else the Census counties already loaded."""
+    if settings.yelp_locations:
+        names = list(settings.yelp_locations)
+    else:
+        with connect(settings, read_only=True) as conn, conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('raw_census.county_population')")
+            if cur.fetchone()[0] is None:
+                raise RuntimeError(
+                    "Yelp searches the Census counties, and raw_census.county_population is not "
+                    "loaded yet: run the census source first or set GOURMAND_YELP_LOCATIONS"
+                )
+            cur.execute("SELECT DISTINCT name FROM raw_census.county_population ORDER BY name")
+            names = [r[0] for r in cur.fetchall()]
+        conn.close()
+    if settings.yelp_max_locations:
+        names = names[: settings.yelp_max_locations]
+    if not names:
+        raise RuntimeError("no Yelp locations: the Census table is empty")
+    return names
+
+
+def _build(settings: Settings, days: list[date], _options: Options) -> Any:
+    if not days:
+        raise ValueError("the yelp source needs a survey day")
+    live = settings.sources_mode == "live"
+    today = datetime.now(UTC).date()
+    if live and days != [today]:
+        other = next((d for d in days if d != today), days[0])
+        raise ValueError(f"the live Yelp API only describes today; cannot survey {other}")
+    return yelp_source(
+        settings,
+        source_urls(settings)["yelp"],
+        settings.yelp_api_key,
+        days,
+        yelp_locations(settings),
+        send_day=not live,
+    )
+
+
+SPEC = SourceSpec(
+    "yelp",
+    DATASET,
+    ("businesses", "businesses__categories", "businesses__transactions", "reviews", "events"),
+    _build,
+    partition_column="surveyed_on",
+    indexes=INDEXES,
+)

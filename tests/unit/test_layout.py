@@ -89,3 +89,14 @@ def test_sources_keep_the_dlt_sections_they_had_as_modules():
     assert {name: source.section for name, source in built.items()} == {
         name: name for name in built
     }
+
+
+def test_the_runner_never_asks_a_sources_name():
+    """What differs between sources is in each source's SPEC (extract/sources/spec.py)."""
+    from extract.pipelines import SOURCES
+
+    runner = (ROOT / "extract" / "pipelines.py").read_text()
+    for name in SOURCES:
+        assert f'"{name}"' not in runner, name
+    assert "name ==" not in runner and "name !=" not in runner
+    assert set(SOURCES) == {"states", "census", "yelp", "socrata"}
