@@ -188,7 +188,7 @@ def _dbt(project: str, select: str, settings: Any, work: Path) -> Any:
 
 def _chain(settings: Any, work: Path, n: int, read_parquet_rps: float) -> dict[str, float]:
     """The 311 rows loaded by the full load through dbt_oltp, the lake export and dbt_dwh.
-    run_dbt gives dbt the warehouse's variables (extract.warehouse.load.dbt_environment)."""
+    run_dbt gives dbt the warehouse's variables (extract.runtime.dbt_invoke.dbt_environment)."""
     import duckdb
 
     from extract.lake.export import export_oltp

@@ -411,7 +411,7 @@ def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
     """Start the home's embedded Postgres if needed and print how to reach it."""
     import shlex
 
-    from extract.runtime.postgres import connection_info, dbt_environment, stop_embedded
+    from extract.runtime.postgres import connection_info, postgres_environment, stop_embedded
 
     settings = get_settings()
     if reader_sql:
@@ -432,7 +432,7 @@ def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
         return
     if as_env:
         # Asked for explicitly and meant for eval: the one place the password is printed.
-        for name, value in dbt_environment(settings).items():
+        for name, value in postgres_environment(settings).items():
             click.echo(f"export {name}={shlex.quote(value)}")
         return
     info = connection_info(settings)

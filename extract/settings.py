@@ -8,6 +8,8 @@ one home folder so that deleting it starts over and two homes never share state.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -275,7 +277,25 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in this process's environment for the block, then what was there before: for
+    dbt run in process, whose profile reads its connection through env_var(). Not for threads
+    that read the environment meanwhile: callers take one at a time (extract.runtime.dbt_invoke)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def publish_for_children(values: dict[str, str]) -> None:
     """Put connection details where child processes that inherit this environment (dbt run by
-    dagster-dbt) find them; the only write to os.environ, kept beside the only read."""
+    dagster-dbt) find them; with `environment()` the only writes to os.environ, kept beside the
+    only read."""
     os.environ.update(values)

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import ctypes
 import json
-import os
 import queue
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract.settings import Settings
-from extract.warehouse.load import dbt_environment
+from extract.runtime.postgres import postgres_environment
+from extract.settings import Settings, environment, get_settings
 
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -48,18 +46,23 @@ class DbtRun:
         )
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
+    """The variables profiles/profiles.yml and dbt_dwh's sources read: Postgres, the warehouse,
+    the lake (secrets included: they go to dbt's environment for the call, never to a log)."""
+    settings = settings or get_settings()
+    env = postgres_environment(settings)
+    env.update(
+        GOURMAND_WAREHOUSE=settings.warehouse,
+        GOURMAND_WAREHOUSE_PATH=str(settings.warehouse_path),
+        GOURMAND_LAKE_URL=settings.lake_url.rstrip("/"),
+        GOURMAND_LAKE_REGION=settings.lake_region,
+    )
+    if settings.lake_endpoint_url:
+        env["GOURMAND_LAKE_ENDPOINT_URL"] = settings.lake_endpoint_url
+    if settings.lake_key_id:
+        env["GOURMAND_LAKE_KEY_ID"] = settings.lake_key_id
+        env["GOURMAND_LAKE_SECRET"] = settings.lake_secret
+    return env
 
 
 def _close_duckdb() -> None:
@@ -100,7 +103,7 @@ def run_dbt(
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
-    with _ONE_AT_A_TIME, _environment(dbt_environment(settings)):
+    with _ONE_AT_A_TIME, environment(dbt_environment(settings)):
         try:
             result = dbtRunner(callbacks=[collect]).invoke(argv)
             returncode = 0 if result.success else 1
@@ -149,7 +152,7 @@ class DbtThread:
         try:
             # the CLI's JSON lines go to our callback instead of stdout; dbt.log keeps its level
             quiet = {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug"}
-            with _ONE_AT_A_TIME, _environment({**env, **quiet}):
+            with _ONE_AT_A_TIME, environment({**env, **quiet}):
                 try:
                     result = dbtRunner(callbacks=[forward]).invoke(argv)
                     # the CLI's exit codes: 1 for failed nodes, 2 for dbt's own error

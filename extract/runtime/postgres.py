@@ -277,8 +277,9 @@ def connect(settings: Settings | None = None, *, read_only: bool = False) -> Any
     return conn
 
 
-def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
-    """GOURMAND_PG_* variables that profiles/profiles.yml reads through env_var()."""
+def postgres_environment(settings: Settings | None = None) -> dict[str, str]:
+    """The GOURMAND_PG_* variables profiles/profiles.yml reads through env_var() (the Postgres
+    part of `extract.runtime.dbt_invoke.dbt_environment`; `gourmand postgres --env` prints it)."""
     info = connection_info(settings)
     return {
         "GOURMAND_PG_HOST": info.host,

@@ -15,31 +15,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from extract.lake import files as lake_mod
-from extract.runtime.postgres import dbt_environment as postgres_environment
 from extract.runtime.postgres import file_lock, oltp_dsn
 from extract.settings import Settings, get_settings
 
 LAKE_SCHEMA = "lake"
 EXPORT_FOLDER = "oltp"
-
-
-def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
-    """Variables profiles/profiles.yml and dbt_dwh's sources read (secrets included: they go to
-    the dbt subprocess's environment, never to a log)."""
-    settings = settings or get_settings()
-    env = postgres_environment(settings)
-    env.update(
-        GOURMAND_WAREHOUSE=settings.warehouse,
-        GOURMAND_WAREHOUSE_PATH=str(settings.warehouse_path),
-        GOURMAND_LAKE_URL=settings.lake_url.rstrip("/"),
-        GOURMAND_LAKE_REGION=settings.lake_region,
-    )
-    if settings.lake_endpoint_url:
-        env["GOURMAND_LAKE_ENDPOINT_URL"] = settings.lake_endpoint_url
-    if settings.lake_key_id:
-        env["GOURMAND_LAKE_KEY_ID"] = settings.lake_key_id
-        env["GOURMAND_LAKE_SECRET"] = settings.lake_secret
-    return env
 
 
 @contextmanager

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.runtime.dbt_invoke import DbtThread
-from extract.warehouse.load import dbt_environment
+from extract.runtime.dbt_invoke import DbtThread, dbt_environment
 
 
 def _command(settings, tmp_path: Path, *args: str) -> list[str]:

@@ -10,7 +10,7 @@ from dagster_project.lib.dbt_metadata import with_row_counts
 from dagster_project.lib.dbt_projects import HomeDbtCliResource, oltp_project
 from dagster_project.lib.home import OLTP_POOL
 from dagster_project.lib.translators import GourmandDbtTranslator
-from extract.runtime.postgres import dbt_environment
+from extract.runtime.dbt_invoke import dbt_environment
 from extract.settings import get_settings, publish_for_children
 
 

@@ -21,6 +21,7 @@ from dagster_project.lib.dbt_projects import HomeDbtCliResource, dwh_project
 from dagster_project.lib.home import WAREHOUSE_POOL
 from dagster_project.lib.partitions import daily_partitions, single_run
 from dagster_project.lib.translators import GourmandDbtTranslator
+from extract.runtime.dbt_invoke import dbt_environment
 from extract.settings import get_settings, publish_for_children
 from extract.warehouse import load as warehouse
 
@@ -37,7 +38,7 @@ def _build(
 ) -> Iterator[Any]:
     """`dbt build` of this asset's selection, as the warehouse's one writer."""
     settings = get_settings()
-    publish_for_children(warehouse.dbt_environment(settings))
+    publish_for_children(dbt_environment(settings))
     with warehouse.writer(settings):
         if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
