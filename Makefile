@@ -48,8 +48,10 @@ test: setup
 dev: setup
 	$(BIN)/gourmand dev
 
+# Run by .ci/run before the tests: the tree stays clean.
 lint: $(STAMP)
 	$(BIN)/ruff check extract dagster_project expectations tests bench
+	$(BIN)/ruff format --check extract dagster_project expectations tests bench
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
 	$(BIN)/sqlfluff lint --config dbt_dwh/.sqlfluff dbt_dwh/models dbt_dwh/tests
