@@ -1,4 +1,6 @@
-"""`gourmand`: the command line of the project (sandbox, extract, demo, sql, dev)."""
+"""`gourmand`: the command line of the project: helper processes (sandbox, postgres), loads
+(extract, socrata, ingest), runs (demo, materialize, lake-export), reads (sql, quality-report),
+backup and restore, the HR API (serve) and the Dagster UI (dev)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,5 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro row_hash(columns) -%}
-    md5(concat_ws('|', {%- for col in columns %} coalesce(cast({{ col }} as text), '~'){{ "," if not loop.last }}{%- endfor %}))
-{%- endmacro %}
+{# a row's content hash (the digest of stable_key.sql) #}
+{% macro row_hash(columns) -%}{{ column_digest(columns) }}{%- endmacro %}
