@@ -72,9 +72,11 @@ class Settings:
     states_url: str | None = None
     yelp_locations: tuple[str, ...] = ()
     yelp_max_locations: int = 0  # 0 = no cap
-    # requests in flight at once for the per-business endpoints (reviews): one at a time, a
-    # day's ~300 review calls wait on the network round trip each
-    yelp_concurrency: int = 4
+    # requests in flight at once for the per-business endpoints (reviews). One by default: the
+    # API limits queries per second, and parallel requests that are refused retry after the same
+    # Retry-After, together, and can be refused again until their attempts run out (the
+    # sandbox's every-Nth rate limit showed it). More saves ~0.4 s per day against the sandbox.
+    yelp_concurrency: int = 1
     start_date: date = date(2024, 1, 1)
     demo_days: int = 7
     http_timeout: float = 30.0
@@ -215,7 +217,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         states_url=states_url,
         yelp_locations=locations,
         yelp_max_locations=_env_int(env, "GOURMAND_YELP_MAX_LOCATIONS", 0),
-        yelp_concurrency=max(_env_int(env, "GOURMAND_YELP_CONCURRENCY", 4), 1),
+        yelp_concurrency=max(_env_int(env, "GOURMAND_YELP_CONCURRENCY", 1), 1),
         start_date=start_date,
         demo_days=_env_int(env, "GOURMAND_DEMO_DAYS", 7),
         http_timeout=_env_float(env, "GOURMAND_HTTP_TIMEOUT", 30.0),

@@ -67,15 +67,26 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
 def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
     """...except HR's, which are in group hr with the rest of the HR chain."""
     from dagster_project.definitions import defs
+    from dagster_project.lib.dbt_projects import oltp_project
 
     graph = defs.resolve_asset_graph()
     oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
     assert len(oltp) == 25
+    # the models with dbt data tests (a table whose every test repeated an enforced constraint
+    # has none left: the constraint is the check)
+    manifest = json.loads(Path(oltp_project.manifest_path).read_text())
+    tested = {
+        node["attached_node"].split(".")[-1]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node.get("attached_node")
+    }
     checked = {c.asset_key for c in graph.asset_check_keys}
     for key in oltp:
         expected = "hr" if key.path[1].startswith("hr_") else "oltp"
         assert graph.get(key).group_name == expected, key.to_user_string()
-        assert key in checked, f"{key.to_user_string()} has dbt tests as asset checks"
+        if key.path[1] in tested:
+            assert key in checked, f"{key.to_user_string()} has dbt tests as asset checks"
+    assert len([k for k in oltp if k in checked]) >= 20
 
 
 def test_the_hr_chain_is_one_group_from_raw_hr_to_the_report():
