@@ -1,16 +1,16 @@
 {{ config(materialized='incremental', unique_key='service_request_key') }}
 
 -- One row per LA 311 request, its latest version, keyed to the request dimensions and dim_date.
--- Incremental on the source's updated_at: a build reads the lake rows updated since the newest
--- one built (that one again, so a request exported later with the same timestamp is not
--- missed) and replaces those requests, so a daily update costs the day's changes. The lake
--- filter runs before the per-request dedupe, so Parquet row groups outside the window are
--- skipped instead of deduplicating the whole history.
+-- Incremental on the source's updated_at: a build reads the lake rows (every exported version,
+-- stg_lake__service_request) updated since the newest one built (that one again, so a request
+-- exported later with the same timestamp is not missed) and replaces those requests, so a
+-- daily update costs the day's changes. The filter runs before the per-request dedupe, so
+-- Parquet row groups outside the window are skipped instead of deduplicating the whole history.
 with
 
 lake_rows as (
 
-    {{ lake_or_empty('service_request', service_request_columns()) }}
+    select * from {{ ref('stg_lake__service_request') }}
 
 ),
 
