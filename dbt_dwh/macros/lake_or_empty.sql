@@ -37,9 +37,8 @@
 
 {# DuckDB reads the files in place: does the table's folder hold any? #}
 {% macro duckdb__lake_has_table(relation, table_name) -%}
-    {%- set root = env_var('GOURMAND_LAKE_URL', env_var('GOURMAND_HOME', '../.gourmand') ~ '/lake') -%}
     {%- set files = run_query(
-        "select count(*) from glob('" ~ root ~ "/oltp/" ~ table_name ~ "/*.parquet')"
+        "select count(*) from glob('" ~ lake_root(table_name) ~ "/oltp/" ~ table_name ~ "/*.parquet')"
     ) -%}
     {{ return(files.columns[0].values()[0] > 0) }}
 {%- endmacro %}
@@ -58,3 +57,9 @@
 {% macro timestamptz_type() -%}{{ return(adapter.dispatch('timestamptz_type')()) }}{%- endmacro %}
 {% macro default__timestamptz_type() -%}timestamp with time zone{%- endmacro %}
 {% macro bigquery__timestamptz_type() -%}timestamp{%- endmacro %}
+
+{# The lake's root as the lake source resolved it (its meta `lake_root`, _lake__sources.yml). #}
+{% macro lake_root(table_name) -%}
+    {%- set node = graph.sources['source.' ~ project_name ~ '.lake.' ~ table_name] -%}
+    {{ return(node.config.meta.get('lake_root') or node.meta.get('lake_root')) }}
+{%- endmacro %}
