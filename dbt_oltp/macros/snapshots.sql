@@ -328,3 +328,58 @@
         {{ next_survey_day('seen.last_seen_on') }} as valid_to
     from seen
 {%- endmacro %}
+
+{#
+  A business link model (business_category_bridge, business_transaction_bridge): the validity
+  islands of `staging`'s links, rebuilt for the businesses a fold touches (dlt resource
+  `resource`), each row's last_edited_at kept while its content is unchanged. The two models
+  differ only in the linked entity, so they are this one macro.
+#}
+{% macro business_link_model(staging, resource, other_natural, other_id) -%}
+{{ config(
+    unique_key=['business_id', other_id, 'valid_from'],
+    incremental_strategy='replace_scope',
+    scope_column='business_id',
+    indexes=[
+        {'columns': ['business_id']},
+        {'columns': [other_id]},
+        {'columns': ['last_edited_at']},
+    ],
+    pre_hook="{{ capture_fold_scope(['businesses', '" ~ resource ~ "'], link_keys(ref('"
+        ~ staging ~ "'))) }}",
+    post_hook="{{ commit_fold_scope() }}",
+) }}
+
+with
+
+islands as (
+
+    {{ link_islands(ref(staging), other_natural, other_id) }}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ row_hash(['valid_to']) }} as row_hash
+    from islands
+
+)
+
+select
+    final.business_id,
+    final.{{ other_id }},
+    final.valid_from,
+    final.valid_to,
+    final.row_hash,
+    {{ changed_at('final.row_hash', 'previous') }} as last_edited_at
+from final
+{% if is_incremental() %}
+    left join {{ this }} as previous
+        on
+            final.business_id = previous.business_id
+            and final.{{ other_id }} = previous.{{ other_id }}
+            and final.valid_from = previous.valid_from
+{% endif %}
+{%- endmacro %}
