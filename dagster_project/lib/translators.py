@@ -7,14 +7,15 @@ source `raw_yelp` with table `businesses` gets by default, and lineage connects 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_dbt.asset_utils import default_group_from_dbt_resource_props
-from dagster_dlt import DagsterDltTranslator
-from dagster_dlt.translator import DltResourceTranslatorData
+
+from extract.sources.accounting import LOADS_TABLE
+from extract.sources.spec import SourceSpec
 
 # The HR chain is one group from raw_hr to the report, across layers; its dbt folders declare
 # it (`+meta: {dagster: {group: hr}}`), and the lake export's HR tables follow their models.
@@ -42,20 +43,32 @@ def oltp_table_key(table: str) -> AssetKey:
     return AssetKey(["oltp", table])
 
 
-class GourmandDltTranslator(DagsterDltTranslator):
-    """`[dataset, resource]` keys, group `extract`, and cross-source upstreams."""
-
-    def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
-        spec = super().get_asset_spec(data)
-        assert data.pipeline is not None, "dlt assets are always built with their pipeline"
-        resource = data.resource
-        deps: Iterable[AssetKey] = SOURCE_UPSTREAMS.get(resource.source_name, ())
-        return spec.replace_attributes(
-            key=raw_table_key(data.pipeline.dataset_name, resource.table_name),  # type: ignore[arg-type]
-            deps=list(deps),
-            group_name="extract",
+def extraction_specs(
+    source: SourceSpec, description: str, *, group: str = "extract", ledger: bool = False
+) -> list[AssetSpec]:
+    """The assets of one extracted source: one per table its loads write (the registry's
+    `resources`), keyed `[dataset, table]`, with the cross-source upstreams above; with
+    `ledger`, also its load ledger (`_loads`, written in every load of the source), which the
+    OLTP model reads as an upstream of its own. Built from the registry rather than from a dlt source object, so describing the assets
+    needs no source URLs or credentials."""
+    tables = [*source.resources, *([LOADS_TABLE] if ledger else [])]
+    return [
+        AssetSpec(
+            raw_table_key(source.dataset, table),
+            deps=[] if table == LOADS_TABLE else list(SOURCE_UPSTREAMS.get(source.name, ())),
+            group_name=group,
             kinds={"dlt", "postgres"},
+            description=(
+                f"{source.dataset}.{LOADS_TABLE}: one row per resource and batch (received, "
+                "loaded, rejected), replaced with a new load id whenever the batch loads again."
+                if table == LOADS_TABLE
+                else description
+            ),
+            # the table the UI names for the asset (as dagster-dlt and dagster-dbt set it)
+            metadata={"dagster/table_name": f"{source.dataset}.{table}"},
         )
+        for table in tables
+    ]
 
 
 class GourmandDbtTranslator(DagsterDbtTranslator):

@@ -1,8 +1,8 @@
-"""Extraction assets: one dlt-backed multi-asset per source, keyed `[dataset, table]`.
+"""Extraction assets: one multi-asset per source, one asset per table it loads, keyed
+`[dataset, table]` (the specs come from the source registry: `lib/translators.py`).
 
-The dlt source objects here only describe the resources (dagster-dlt turns them into specs); the
-work is `extract.pipelines.run_source`, the same code path as the CLI, so Postgres, the lake and
-the summary figures are identical whichever front door started the load.
+The work is `extract.pipelines.run_source`, the same code path as the CLI, so Postgres, the lake
+and the summary figures are identical whichever front door started the load.
 """
 
 from collections import defaultdict
@@ -10,25 +10,20 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import dlt
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    AssetSpec,
     Backoff,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
     multi_asset,
 )
-from dagster_dlt import build_dlt_asset_specs
 
 from dagster_project.lib.partitions import daily_partitions, single_run
-from dagster_project.lib.translators import GourmandDltTranslator, raw_table_key
+from dagster_project.lib.translators import extraction_specs, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_days, run_source
 from extract.settings import get_settings
-from extract.sources import census, states, yelp
-from extract.sources.accounting import LOADS_TABLE
 
 _settings = get_settings()
 
@@ -39,17 +34,6 @@ EXTRACT_RETRY = RetryPolicy(
     delay=_settings.step_retry_delay,
     backoff=Backoff.EXPONENTIAL,
 )
-
-
-def _describing_pipeline(name: str) -> dlt.Pipeline:
-    """A pipeline object for dagster-dlt's spec building; it never runs, so no credentials."""
-    spec = SOURCES[name]
-    return dlt.pipeline(
-        pipeline_name=f"gourmand_{name}_spec",
-        destination="postgres",
-        dataset_name=spec.dataset,
-        pipelines_dir=str(_settings.dlt_dir / "specs"),
-    )
 
 
 def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[MaterializeResult]:
@@ -112,58 +96,38 @@ def _selected_resources(context: AssetExecutionContext) -> list[str] | None:
     return resources or None
 
 
-def _ledger_spec(source: str) -> AssetSpec:
-    """A source's load ledger (`_loads`), written in every load of the source: the OLTP model
-    folds the batches whose load ids changed, so it is an upstream of its own."""
-    dataset = SOURCES[source].dataset
-    return AssetSpec(
-        raw_table_key(dataset, LOADS_TABLE),
-        group_name="extract",
-        kinds={"dlt", "postgres"},
-        description=f"{dataset}.{LOADS_TABLE}: one row per resource and batch (received, loaded, "
-        "rejected), replaced with a new load id whenever the batch loads again.",
-    )
+def _extract_assets(source: str, *, ledger: bool = False, **options: Any) -> Any:
+    """A subsettable multi-asset over one source's tables (and, with `ledger`, its load
+    ledger), retried by Dagster when the source stays down; the function's docstring describes
+    its tables."""
+
+    def decorate(fn: Any) -> Any:
+        return multi_asset(
+            name=f"raw_{source}",
+            specs=extraction_specs(SOURCES[source], fn.__doc__ or "", ledger=ledger),
+            can_subset=True,
+            retry_policy=EXTRACT_RETRY,
+            **options,
+        )(fn)
+
+    return decorate
 
 
-def _extract_assets(source: Any, name: str, *, ledger: bool = False, **options: Any) -> Any:
-    """dagster-dlt's `dlt_assets`, plus the retry policy (which that decorator does not take)
-    and the source's load ledger: one subsettable multi-asset over the source's resources."""
-    short = name.removeprefix("raw_")
-    specs = build_dlt_asset_specs(
-        dlt_source=source,
-        dlt_pipeline=_describing_pipeline(short),
-        dagster_dlt_translator=GourmandDltTranslator(),
-    )
-    return multi_asset(
-        name=name,
-        specs=[*specs, _ledger_spec(short)] if ledger else specs,
-        can_subset=True,
-        retry_policy=EXTRACT_RETRY,
-        **options,
-    )
-
-
-@_extract_assets(states.states_source(_settings, "http://sandbox/abbreviations.htm"), "raw_states")
+@_extract_assets("states")
 def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """The state and territory abbreviations page, scraped table by table."""
     run = run_source("states", resources=_selected_resources(context), on_progress=context.log.info)
     yield from _results(context, [run])
 
 
-@_extract_assets(census.census_source(_settings, "http://sandbox/data"), "raw_census")
+@_extract_assets("census")
 def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """County population estimates (vintage 2019), every DATE_CODE."""
     run = run_source("census", resources=_selected_resources(context), on_progress=context.log.info)
     yield from _results(context, [run])
 
 
-@_extract_assets(
-    yelp.yelp_source(_settings, "http://sandbox/v3", "", _settings.start_date, []),
-    "raw_yelp",
-    ledger=True,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-)
+@_extract_assets("yelp", ledger=True, partitions_def=daily_partitions, backfill_policy=single_run)
 def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
     """One Yelp survey per partition day; a range of days loads together in this one run."""
     days = [date.fromisoformat(k) for k in context.partition_keys]

@@ -9,8 +9,6 @@ same table through `run_source`, merging on `srnumber`.
 
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
-    AssetSpec,
     BackfillPolicy,
     Config,
     MaterializeResult,
@@ -18,10 +16,11 @@ from dagster import (
     multi_asset,
 )
 
-from extract.pipelines import run_source
+from dagster_project.lib.translators import extraction_specs, raw_table_key
+from extract.pipelines import SOURCES, run_source
 from extract.sources.socrata import source as socrata
 
-KEY = AssetKey([socrata.DATASET, socrata.RESOURCE])
+KEY = raw_table_key(socrata.DATASET, socrata.RESOURCE)
 
 yearly_partitions = TimeWindowPartitionsDefinition(
     cron_schedule="0 0 1 1 *", fmt="%Y", start="2015", end_offset=1
@@ -37,15 +36,12 @@ class SocrataLoad(Config):
 
 @multi_asset(
     name="raw_socrata",
-    specs=[
-        AssetSpec(
-            KEY,
-            group_name="extract_socrata",
-            kinds={"dlt", "postgres"},
-            description="MyLA311 service requests, merged on srnumber (full: one year per "
-            "partition; update: everything with updateddate after the watermark).",
-        )
-    ],
+    specs=extraction_specs(
+        SOURCES["socrata"],
+        "MyLA311 service requests, merged on srnumber (full: one year per partition; update: "
+        "everything with updateddate after the watermark).",
+        group="extract_socrata",
+    ),
     partitions_def=yearly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
 )
