@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,38 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@dataclass
+class S3Lake:
+    """A lake at s3://<bucket>/prod on the moto server."""
+
+    client: Any  # a boto3 S3 client of the moto server, to list what was written
+    bucket: str
+    env: dict[str, str]  # the GOURMAND_LAKE_* settings that point a home at it
+
+
+@pytest.fixture
+def s3_lake(moto_endpoint: str) -> S3Lake:
+    """A fresh bucket on the session's moto server and the settings of a lake in it."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    bucket = f"lake-{uuid.uuid4().hex[:16]}"
+    client.create_bucket(Bucket=bucket)
+    env = {
+        "GOURMAND_LAKE_URL": f"s3://{bucket}/prod",
+        "GOURMAND_LAKE_ENDPOINT_URL": moto_endpoint,
+        "GOURMAND_LAKE_KEY_ID": "testing",
+        "GOURMAND_LAKE_SECRET": "testing",
+    }
+    return S3Lake(client, bucket, env)
 
 
 @pytest.fixture

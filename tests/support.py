@@ -9,6 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# the checkout, and the shared folder the project is cloned beside
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+HR_SEED = SHARED / "data" / "hr_seed"
+
 
 def _with_database(dsn: str, database: str) -> str:
     head, _, _ = dsn.rpartition("/")
@@ -273,3 +278,29 @@ def run_chain_day_killed(settings: Any, day: Any, dbt_work: Path, step: str, aft
     if timer is not None:
         timer.cancel()
     return f"killed in {step}" if child.returncode == -signal.SIGKILL else "finished"
+
+
+def make_hr_marts(path: Path, hires: list[tuple], above: list[tuple]) -> Path:
+    """A DuckDB warehouse holding just the two HR marts, as dbt_dwh builds them: `hires` rows of
+    (year, department, job, q1, q2, q3, q4), `above` rows of (year, department_id, department,
+    hired). The HR report's tests draw from it."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(
+            "CREATE TABLE marts.hr_hires_by_quarter (year INTEGER, department VARCHAR, "
+            "job VARCHAR, q1 BIGINT, q2 BIGINT, q3 BIGINT, q4 BIGINT)"
+        )
+        con.execute(
+            "CREATE TABLE marts.hr_departments_above_mean (year INTEGER, department_id INTEGER, "
+            "department VARCHAR, hired BIGINT)"
+        )
+        if hires:
+            con.executemany("INSERT INTO marts.hr_hires_by_quarter VALUES (?,?,?,?,?,?,?)", hires)
+        if above:
+            con.executemany("INSERT INTO marts.hr_departments_above_mean VALUES (?,?,?,?)", above)
+    finally:
+        con.close()
+    return path

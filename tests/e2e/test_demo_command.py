@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import new_database, reader_dsn
+from tests.support import ROOT, new_database, reader_dsn
 
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 DBT = str(Path(sys.executable).with_name("dbt"))
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _home_env(home: Path, dsn: str) -> dict[str, str]:

@@ -10,16 +10,15 @@ import os
 import shutil
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from tests.support import pg_rows
+from tests.support import HR_SEED, pg_rows
 
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hr_seed"
+SEED = HR_SEED
 
 
 def _expected_2021() -> tuple[set[tuple], list[tuple]]:

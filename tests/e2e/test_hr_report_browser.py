@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import make_hr_marts
+
 pytestmark = pytest.mark.e2e
 
 GOURMAND = str(Path(sys.executable).with_name("gourmand"))
@@ -20,8 +22,6 @@ JOBS = ["Analyst", "Clerk", "Developer", "Manager"]
 
 def _warehouse(path: Path) -> None:
     """Marts for 2021 as dbt_dwh would build them: every department hires; a few hire a lot."""
-    import duckdb
-
     hires = [
         (2021, d, j, (i + k) % 3, (i * k) % 4, i + 1, (k + 1) % 2)
         for i, d in enumerate(DEPARTMENTS)
@@ -30,24 +30,9 @@ def _warehouse(path: Path) -> None:
     ]
     totals = {d: sum(sum(r[3:]) for r in hires if r[1] == d) for d in DEPARTMENTS}
     mean = sum(totals.values()) / len(totals)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE SCHEMA marts")
-        con.execute(
-            "CREATE TABLE marts.hr_hires_by_quarter (year INTEGER, department VARCHAR, "
-            "job VARCHAR, q1 BIGINT, q2 BIGINT, q3 BIGINT, q4 BIGINT)"
-        )
-        con.execute(
-            "CREATE TABLE marts.hr_departments_above_mean (year INTEGER, department_id INTEGER, "
-            "department VARCHAR, hired BIGINT)"
-        )
-        con.executemany("INSERT INTO marts.hr_hires_by_quarter VALUES (?,?,?,?,?,?,?)", hires)
-        con.executemany(
-            "INSERT INTO marts.hr_departments_above_mean VALUES (?,?,?,?)",
-            [(2021, i + 1, d, n) for i, (d, n) in enumerate(totals.items()) if n > mean],
-        )
-    finally:
-        con.close()
+    make_hr_marts(
+        path, hires, [(2021, i + 1, d, n) for i, (d, n) in enumerate(totals.items()) if n > mean]
+    )
 
 
 def test_the_hr_report_renders_offline_in_a_browser(tmp_path: Path):

@@ -255,22 +255,11 @@ def test_the_postgres_warehouse_gives_the_same_marts_and_builds_again(two_days):
     assert {m: _normalized(raw(pg, f"select * from marts.{m}")) for m in MARTS} == first
 
 
-def test_export_and_warehouse_on_an_s3_lake(sandbox_settings, moto_endpoint, tmp_path):
+def test_export_and_warehouse_on_an_s3_lake(sandbox_settings, s3_lake, tmp_path):
     """The lake on S3 (moto on 127.0.0.1): dlt writes there, DuckDB reads it through fsspec."""
-    import boto3
-
-    bucket = f"lake-{tmp_path.name.lower().replace('_', '-')[-20:]}"
-    boto3.client(
-        "s3", endpoint_url=moto_endpoint, aws_access_key_id="testing",
-        aws_secret_access_key="testing", region_name="us-east-1",
-    ).create_bucket(Bucket=bucket)  # fmt: skip
+    bucket = s3_lake.bucket
     settings, _ = sandbox_settings(
-        {
-            "GOURMAND_LAKE_URL": f"s3://{bucket}/prod",
-            "GOURMAND_LAKE_ENDPOINT_URL": moto_endpoint,
-            "GOURMAND_LAKE_KEY_ID": "testing",
-            "GOURMAND_LAKE_SECRET": "testing",
-        },
+        s3_lake.env,
         counties=1,
         businesses_per_county=15,
     )

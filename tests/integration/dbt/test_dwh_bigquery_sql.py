@@ -27,9 +27,10 @@ import sqlglot
 from jinja2 import Environment
 from sqlglot.errors import ErrorLevel, SqlglotError
 
+from tests.support import ROOT
+
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "dbt_dwh"
 DBT = str(Path(sys.executable).with_name("dbt"))
 

@@ -392,32 +392,18 @@ def test_errors_name_the_problem(settings):
         restore(settings, "app.gone", list_backups(settings, "app.t")[0])
 
 
-def test_backup_and_restore_on_s3(make_settings, moto_endpoint):
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    s3.create_bucket(Bucket="gourmand-backups")
-    settings = make_settings(
-        GOURMAND_LAKE_URL="s3://gourmand-backups/prod",
-        GOURMAND_LAKE_ENDPOINT_URL=moto_endpoint,
-        GOURMAND_LAKE_KEY_ID="testing",
-        GOURMAND_LAKE_SECRET="testing",
-    )
+def test_backup_and_restore_on_s3(make_settings, s3_lake):
+    s3 = s3_lake.client
+    settings = make_settings(**s3_lake.env)
     run(settings, KINDS)
     original = rows(settings, "app.kinds")
     first = backup(settings, "app.kinds")
-    assert first.url.startswith("s3://gourmand-backups/prod/backups/app.kinds/")
+    assert first.url.startswith(f"s3://{s3_lake.bucket}/prod/backups/app.kinds/")
     run(settings, "DELETE FROM app.kinds WHERE id > 1; UPDATE app.kinds SET body = 'changed'")
     changed = rows(settings, "app.kinds")
     second = backup(settings, "app.kinds")
 
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="gourmand-backups")["Contents"]]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_lake.bucket)["Contents"]]
     assert sorted(keys) == [
         "prod/backups/app.kinds/" + posixpath.basename(u) for u in (first.url, second.url)
     ]

@@ -32,25 +32,10 @@ def test_file_lake_partitions_are_replaced(tmp_path: Path):
     check_partition_replace(load_settings({"GOURMAND_HOME": str(tmp_path)}))
 
 
-def test_s3_lake_partitions_are_replaced(tmp_path: Path, moto_endpoint: str):
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    s3.create_bucket(Bucket="gourmand-lake")
-    settings = load_settings({
-        "GOURMAND_HOME": str(tmp_path),
-        "GOURMAND_LAKE_URL": "s3://gourmand-lake/prod",
-        "GOURMAND_LAKE_ENDPOINT_URL": moto_endpoint,
-        "GOURMAND_LAKE_KEY_ID": "testing",
-        "GOURMAND_LAKE_SECRET": "testing",
-    })  # fmt: skip
+def test_s3_lake_partitions_are_replaced(tmp_path: Path, s3_lake):
+    s3 = s3_lake.client
+    settings = load_settings({"GOURMAND_HOME": str(tmp_path), **s3_lake.env})
     check_partition_replace(settings)
     write_partition(open_lake(settings), "raw/states/state_abbreviations", pa.table({"x": [1]}))
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="gourmand-lake")["Contents"]]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_lake.bucket)["Contents"]]
     assert keys == ["prod/raw/states/state_abbreviations/part-0.parquet"]

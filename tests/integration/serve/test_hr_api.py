@@ -16,11 +16,11 @@ import uvicorn
 
 from extract.serve.hr_api import create_app
 from extract.sources.hr.ingest import ingest_file
-from tests.support import pg_rows
+from tests.support import HR_SEED, pg_rows
 
 pytestmark = pytest.mark.integration
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hr_seed"
+SEED = HR_SEED
 TOKEN = "test-token-0123456789"
 # the state every refused request must leave as it was
 STATE = (

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-MANIFEST = Path(__file__).resolve().parents[2] / "dbt_oltp" / "target" / "manifest.json"
+from tests.support import ROOT
+
+MANIFEST = ROOT / "dbt_oltp" / "target" / "manifest.json"
 
 
 @pytest.fixture(scope="module")

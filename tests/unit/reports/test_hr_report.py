@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from extract.reports.hr import build_hr_report
 from extract.settings import get_settings, load_settings
+from tests.support import make_hr_marts
 
 # (year, department, job, q1, q2, q3, q4), deliberately not in report order. 2021: R&D <Labs> 8,
 # Engineering 12, Sales 2 -> mean 22 / 3 = 7.33; Engineering and R&D <Labs> are above it.
@@ -32,29 +33,6 @@ ABOVE = [
     (2021, 1, "R&D <Labs>", 8),
     (2021, 2, "Engineering", 12),
 ]
-
-
-def make_warehouse(path: Path, hires: list[tuple] = HIRES, above: list[tuple] = ABOVE) -> Path:
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE SCHEMA marts")
-        con.execute(
-            "CREATE TABLE marts.hr_hires_by_quarter (year INTEGER, department VARCHAR, "
-            "job VARCHAR, q1 BIGINT, q2 BIGINT, q3 BIGINT, q4 BIGINT)"
-        )
-        con.execute(
-            "CREATE TABLE marts.hr_departments_above_mean (year INTEGER, department_id INTEGER, "
-            "department VARCHAR, hired BIGINT)"
-        )
-        if hires:
-            con.executemany("INSERT INTO marts.hr_hires_by_quarter VALUES (?,?,?,?,?,?,?)", hires)
-        if above:
-            con.executemany("INSERT INTO marts.hr_departments_above_mean VALUES (?,?,?,?)", above)
-    finally:
-        con.close()
-    return path
 
 
 def _settings(tmp_path: Path, db: Path) -> Any:
@@ -105,7 +83,7 @@ def _parse(index: Path) -> _Svg:
 
 
 def test_csv_files_hold_the_year_in_order(tmp_path: Path):
-    db = make_warehouse(tmp_path / "wh.duckdb")
+    db = make_hr_marts(tmp_path / "wh.duckdb", HIRES, ABOVE)
     out = tmp_path / "out"
     index = build_hr_report(_settings(tmp_path, db), 2021, out)
     assert index == out / "index.html" and index.exists()
@@ -133,7 +111,7 @@ def test_csv_files_hold_the_year_in_order(tmp_path: Path):
 
 
 def test_charts_mean_line_and_highlighted_bars(tmp_path: Path):
-    db = make_warehouse(tmp_path / "wh.duckdb")
+    db = make_hr_marts(tmp_path / "wh.duckdb", HIRES, ABOVE)
     index = build_hr_report(_settings(tmp_path, db), 2021, tmp_path / "out")
     page = index.read_text(encoding="utf-8")
     assert "<h1>Hiring in 2021</h1>" in page
@@ -163,7 +141,7 @@ def test_charts_mean_line_and_highlighted_bars(tmp_path: Path):
 
 def test_the_mean_is_over_departments_that_hired(tmp_path: Path):
     # 2022: Sales 5, Engineering 1 (R&D <Labs> hired nobody and does not count): mean 3.0
-    db = make_warehouse(tmp_path / "wh.duckdb")
+    db = make_hr_marts(tmp_path / "wh.duckdb", HIRES, ABOVE)
     svg = _parse(build_hr_report(_settings(tmp_path, db), 2022, tmp_path / "out"))
     assert svg.mean_label == "mean 3.0"
     assert [(b["data-department"], b["class"]) for b in svg.bars] == [
@@ -174,7 +152,7 @@ def test_the_mean_is_over_departments_that_hired(tmp_path: Path):
 
 
 def test_a_year_without_hires_says_so(tmp_path: Path):
-    db = make_warehouse(tmp_path / "wh.duckdb")
+    db = make_hr_marts(tmp_path / "wh.duckdb", HIRES, ABOVE)
     out = tmp_path / "out"
     index = build_hr_report(_settings(tmp_path, db), 2020, out)
     page = index.read_text(encoding="utf-8")
@@ -207,7 +185,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 def test_cli_writes_the_report_and_prints_its_path(tmp_path: Path, cli_env):
     from extract.cli import main
 
-    home = cli_env(make_warehouse(tmp_path / "wh.duckdb"))
+    home = cli_env(make_hr_marts(tmp_path / "wh.duckdb", HIRES, ABOVE))
     result = CliRunner().invoke(main, ["report", "hr", "--year", "2021"])
     assert result.exit_code == 0, result.output
     index = home / "reports" / "hr" / "index.html"

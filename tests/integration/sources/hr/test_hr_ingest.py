@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from extract.sources.hr.ingest import IngestError, ingest_file
 from extract.sources.hr.rules import TABLES
-from tests.support import pg_rows
+from tests.support import HR_SEED, pg_rows
 
 pytestmark = pytest.mark.integration
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hr_seed"
+SEED = HR_SEED
 GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 
 

@@ -4,7 +4,6 @@ written."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,9 @@ from extract.sources.hr.rules import (
     parse_csv_lines,
     parse_records,
 )
+from tests.support import HR_SEED
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hr_seed"
+SEED = HR_SEED
 EMPLOYEES = TABLES["employees"]
 DEPARTMENTS = TABLES["departments"]
 GOOD = "7,Ada Lovelace,2021-07-27T16:02:08Z,3,42"
