@@ -49,8 +49,8 @@ def extraction_specs(
     """The assets of one extracted source: one per table its loads write (the registry's
     `resources`), keyed `[dataset, table]`, with the cross-source upstreams above; with
     `ledger`, also its load ledger (`_loads`, written in every load of the source), which the
-    OLTP model reads as an upstream of its own. Built from the registry rather than from a dlt source object, so describing the assets
-    needs no source URLs or credentials."""
+    OLTP model reads as an upstream of its own. Built from the registry rather than from a dlt
+    source object, so describing the assets needs no source URLs or credentials."""
     tables = [*source.resources, *([LOADS_TABLE] if ledger else [])]
     return [
         AssetSpec(
