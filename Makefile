@@ -5,8 +5,13 @@ N ?= 1000000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# bqemulator, a local BigQuery API for the tests, in its own virtualenv: it loads DuckDB's
+# spatial extension, which installs offline only for its own DuckDB 1.5.5 (PyPI wheels)
+BQ_VENV := .venv-bq
+BQ_STAMP := $(BQ_VENV)/.installed
+BQ_PINS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extension-spatial==1.5.5 duckdb-extensions==1.5.5 numpy==2.4.6
 
-.PHONY: setup demo test dev lint bench quality-report clean-home
+.PHONY: setup demo test dev lint bench quality-report clean-home bq-emulator
 
 # uv (from PyPI) installs the same pins several times faster than pip; pip is the fallback when
 # uv cannot be had. -qq: pip shows errors only (this machine's pip.conf adds warnings about
@@ -20,6 +25,17 @@ $(STAMP): pyproject.toml
 	  $(BIN)/pip install -qq --disable-pip-version-check -e ".[dev]"; \
 	fi
 	touch $(STAMP)
+
+$(BQ_STAMP): $(STAMP) Makefile
+	test -x $(BQ_VENV)/bin/python || $(PYTHON) -m venv $(BQ_VENV)
+	if test -x $(BIN)/uv; then \
+	  $(BIN)/uv pip install --quiet --python $(BQ_VENV)/bin/python $(BQ_PINS); \
+	else \
+	  $(BQ_VENV)/bin/pip install -qq --disable-pip-version-check $(BQ_PINS); \
+	fi
+	touch $(BQ_STAMP)
+
+bq-emulator: $(BQ_STAMP)
 
 # dbt parses with the connection the default home's runs give it (dbt parses everything again
 # when the profile's connection differs, the DuckDB path included), so that a home's first build
@@ -41,7 +57,7 @@ demo: setup
 # in one worker (--dist loadfile): some share a built home through a module fixture.
 TEST_WORKERS ?= 2
 
-test: setup
+test: setup $(BQ_STAMP)
 	.ci/ensure-chromium
 	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile
 

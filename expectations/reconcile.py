@@ -123,7 +123,9 @@ def _lake_keys(settings: Settings, table: str, columns: tuple[str, ...]) -> list
 def _warehouse_keys(settings: Settings, sql: str) -> list[str]:
     from extract.runtime.query import run_query
 
-    return [str(r[0]) for r in run_query(sql, target="warehouse", settings=settings)[1]]
+    return [
+        str(r[0]) for r in run_query(sql, target="warehouse", settings=settings, internal=True)[1]
+    ]
 
 
 def reconcile(settings: Settings, rule: Rule) -> Outcome:

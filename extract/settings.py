@@ -101,6 +101,16 @@ class Settings:
     ingest_token: str = field(repr=False, default="")  # `gourmand serve`'s bearer token
     # the analysts' read-only role on a production server (extract/runtime/reader.py)
     reader_dsn: str | None = field(repr=False, default=None)
+    # GOURMAND_WAREHOUSE=bigquery: the project (datasets lake, dwh, dwh_staging, marts), where
+    # its datasets live, and how to authenticate: a service-account key file, else Google's
+    # application default credentials; an endpoint (a local BigQuery API such as bqemulator)
+    # is reached without credentials
+    bq_project: str = "gourmand"
+    bq_location: str = "US"
+    bq_keyfile: str = field(repr=False, default="")
+    bq_endpoint: str | None = None
+    # the most a query a person runs (`gourmand sql --target warehouse`) may scan; 0 = no cap
+    bq_max_bytes_billed: int = 10 * 1024**3
 
     @property
     def postgres_dir(self) -> Path:
@@ -241,6 +251,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if env.get("GOURMAND_HR_DROP_DIR")
         else None,
         ingest_token=secret("GOURMAND_INGEST_TOKEN", "ingest.token"),
+        bq_project=env.get("GOURMAND_BQ_PROJECT") or "gourmand",
+        bq_location=env.get("GOURMAND_BQ_LOCATION") or "US",
+        bq_keyfile=secret("GOURMAND_BQ_KEYFILE", "bigquery.keyfile"),
+        bq_endpoint=env.get("GOURMAND_BQ_ENDPOINT") or None,
+        bq_max_bytes_billed=_env_int(env, "GOURMAND_BQ_MAX_BYTES_BILLED", 10 * 1024**3),
     )
 
 

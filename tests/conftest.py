@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ensure_test_reader, new_database, settings_for
+from tests.support import ROOT, ensure_test_reader, new_database, settings_for
 
 SESSION_HOME_ENV = "GOURMAND_HOME"
 
@@ -111,6 +111,26 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A local BigQuery API (bqemulator, from `make bq-emulator`) on 127.0.0.1 for the session;
+    a test takes a project of its own (`bq_settings`). Missing, it fails: never skipped."""
+    from extract.sandbox.bigquery import BigQueryEmulator
+
+    emulator = BigQueryEmulator(ROOT, tmp_path_factory.mktemp("bqemulator")).start()
+    yield emulator
+    emulator.stop()
+
+
+def bq_environment(emulator: Any) -> dict[str, str]:
+    """Settings of a warehouse on the emulator, in a project no other test uses."""
+    return {
+        "GOURMAND_WAREHOUSE": "bigquery",
+        "GOURMAND_BQ_ENDPOINT": emulator.url,
+        "GOURMAND_BQ_PROJECT": f"gourmand-{uuid.uuid4().hex[:12]}",
+    }
 
 
 @dataclass

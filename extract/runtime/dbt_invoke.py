@@ -62,6 +62,26 @@ def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
     if settings.lake_key_id:
         env["GOURMAND_LAKE_KEY_ID"] = settings.lake_key_id
         env["GOURMAND_LAKE_SECRET"] = settings.lake_secret
+    env.update(bigquery_environment(settings))
+    return env
+
+
+def bigquery_environment(settings: Settings) -> dict[str, str]:
+    """profiles.yml's BigQuery output: the project, and dbt-bigquery's method for the
+    credentials the settings name (the same the loader's client uses)."""
+    env = {"GOURMAND_BQ_PROJECT": settings.bq_project, "GOURMAND_BQ_LOCATION": settings.bq_location}
+    if settings.bq_endpoint:
+        # a local BigQuery API: `oauth-secrets` with any token is the one method that calls
+        # nothing of Google's before it reaches the endpoint
+        env.update(
+            GOURMAND_BQ_METHOD="oauth-secrets",
+            GOURMAND_BQ_TOKEN="local",
+            GOURMAND_BQ_ENDPOINT=settings.bq_endpoint,
+        )
+    elif settings.bq_keyfile:
+        env.update(GOURMAND_BQ_METHOD="service-account", GOURMAND_BQ_KEYFILE=settings.bq_keyfile)
+    else:
+        env["GOURMAND_BQ_METHOD"] = "oauth"  # application default credentials
     return env
 
 

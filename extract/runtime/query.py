@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,12 +57,8 @@ def _warehouse(
     if settings.warehouse == "postgres":
         # the Postgres warehouse is schemas dwh / marts of the OLTP database
         return _oltp(query, settings, internal=internal)
-    if settings.warehouse != "duckdb":
-        # BigQuery is queried with its own client (bq, the console).
-        raise QueryError(
-            f"gourmand sql --target warehouse reads DuckDB; this home uses "
-            f"GOURMAND_WAREHOUSE={settings.warehouse}"
-        )
+    if settings.warehouse == "bigquery":
+        return _bigquery(query, settings, internal=internal)
     path = settings.warehouse_path
     if not path.exists():
         raise QueryError(f"no warehouse yet at {path}: build it first")
@@ -92,6 +89,47 @@ def _warehouse(
         raise QueryError(_one_line(exc)) from exc
     finally:
         con.close()
+
+
+def _bigquery(
+    query: str, settings: Settings, *, internal: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """On BigQuery, least privilege is the credentials' IAM role (a reader's service account
+    holds BigQuery Data Viewer and Job User only, docs/operations.md). On top of it a person's
+    query is dry-run first and refused unless it is a SELECT, and may scan at most
+    GOURMAND_BQ_MAX_BYTES_BILLED bytes. The pipeline's own (`internal`) queries are written in
+    the Postgres dialect the other warehouses share and transpiled here."""
+    from google.api_core.exceptions import GoogleAPIError
+    from google.cloud import bigquery
+
+    from extract.warehouse.bigquery import client
+
+    bq = client(settings)
+    if internal:
+        # the pipeline's own queries are written once for Postgres and DuckDB
+        import sqlglot
+
+        query = sqlglot.transpile(query, read="postgres", write="bigquery")[0]
+    try:
+        if not internal:
+            dry = bq.query(query, job_config=bigquery.QueryJobConfig(dry_run=True))
+            if (dry.statement_type or "SELECT").upper() != "SELECT":
+                raise QueryError(
+                    f"the warehouse door is read-only: a {dry.statement_type} is refused"
+                )
+        config = bigquery.QueryJobConfig()
+        if not internal and settings.bq_max_bytes_billed:
+            config.maximum_bytes_billed = settings.bq_max_bytes_billed
+        result = bq.query(query, job_config=config).result()
+        columns = [field.name for field in result.schema or []]
+        return columns, [tuple(row.values()) for row in result]
+    except GoogleAPIError as exc:
+        message = (getattr(exc, "message", None) or str(exc)).strip().splitlines()[0]
+        # the client prefixes the HTTP call ("POST http://…/jobs?…: "); the database's own
+        # sentence is what a person needs
+        raise QueryError(re.sub(r"^[A-Z]+ \S+: ", "", message)) from exc
+    finally:
+        bq.close()
 
 
 def run_query(

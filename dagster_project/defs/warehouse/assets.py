@@ -43,6 +43,14 @@ def _build(
         if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
             context.log.info(f"copied the lake into schema lake: {copied}")
+        if settings.warehouse == "bigquery" and reads_lake:
+            from extract.warehouse.bigquery import load_lake_to_bigquery
+
+            loads = load_lake_to_bigquery(settings, say=context.log.info)
+            context.log.info(
+                "loaded the lake into BigQuery dataset lake: "
+                + ", ".join(f"{t} {r.files} file(s) {r.rows} rows" for t, r in loads.items())
+            )
         args = ["build", *(extra or [])]
         if context.is_subset:
             # a part of the warehouse (e.g. the 311 jobs' models): only tests whose every
