@@ -111,15 +111,9 @@ def _oltp_table(settings: Settings, seconds: float) -> Table:
 
 def _warehouse_table(settings: Settings, seconds: float) -> Table:
     """Row counts of the warehouse's dimensions, facts and marts."""
-    from extract.runtime.query import run_query
+    from extract.runtime.query import run_query, warehouse_tables
 
-    _, tables = run_query(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('dwh', 'marts') order by 1, 2",
-        target="warehouse",
-        settings=settings,
-        internal=True,
-    )
+    tables = warehouse_tables(settings)
     counts = " union all ".join(
         f"select '{schema}.{name}', count(*) from {schema}.{name}" for schema, name in tables
     )

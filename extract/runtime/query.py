@@ -152,3 +152,35 @@ def run_query(
     if target == "warehouse":
         return _warehouse(query, settings, internal=internal)
     raise QueryError(f"unknown target {target!r}: use oltp or warehouse")
+
+
+def warehouse_tables(
+    settings: Settings, schemas: Sequence[str] = ("dwh", "marts")
+) -> list[tuple[str, str]]:
+    """(schema, table) of the warehouse's tables in `schemas`, sorted. BigQuery keeps an
+    information schema per dataset (or region), so its tables are listed through the API."""
+    if settings.warehouse == "bigquery":
+        from google.api_core.exceptions import NotFound
+
+        from extract.warehouse.bigquery import client
+
+        bq = client(settings)
+        found = []
+        try:
+            for schema in schemas:
+                try:
+                    found += [(schema, t.table_id) for t in bq.list_tables(schema)]
+                except NotFound:
+                    continue
+        finally:
+            bq.close()
+        return sorted(found)
+    names = ", ".join(f"'{schema}'" for schema in schemas if schema.isidentifier())
+    _, rows = run_query(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({names}) order by 1, 2",
+        target="warehouse",
+        settings=settings,
+        internal=True,
+    )
+    return [(str(schema), str(name)) for schema, name in rows]
