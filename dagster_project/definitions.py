@@ -1,6 +1,6 @@
 """The code location: everything Dagster shows, loaded through workspace.yaml."""
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, ExecutorDefinition, in_process_executor, multiprocess_executor
 
 from dagster_project.defs.alerts.sensors import alert_on_run_failure
 from dagster_project.defs.daily.jobs import daily_job
@@ -22,9 +22,21 @@ from dagster_project.defs.warehouse.assets import warehouse_assets
 from dagster_project.defs.warehouse.jobs import warehouse_job
 from dagster_project.lib.dbt_projects import dbt_cli, dwh_project, oltp_project
 from dagster_project.lib.runs import patch_slot_wait
+from extract.settings import get_settings
 
 # a step waiting for a pool slot sleeps between its claims (Dagster 1.13 spins; see runs.py)
 patch_slot_wait()
+
+
+def _executor() -> ExecutorDefinition:
+    """In one process on a laptop: steps run one after another anyway (each layer reads the one
+    before), and in one process they skip a ~4 s interpreter-and-definitions start per step. A
+    deployment (GOURMAND_DAGSTER_EXECUTOR=multiprocess) runs independent steps in parallel."""
+    settings = get_settings()
+    if settings.dagster_executor == "multiprocess":
+        return multiprocess_executor.configured({"max_concurrent": settings.dagster_max_processes})
+    return in_process_executor
+
 
 defs = Definitions(
     assets=[
@@ -50,7 +62,5 @@ defs = Definitions(
     schedules=[daily_schedule, socrata_update_daily],
     sensors=[alert_on_run_failure, hr_drop_sensor, reap_dead_runs_sensor],
     resources={"dbt_oltp": dbt_cli(oltp_project), "dbt_dwh": dbt_cli(dwh_project)},
-    # Steps run one after another anyway (each layer reads the one before); in one process they
-    # skip a ~4 s interpreter-and-definitions start per step.
-    executor=in_process_executor,
+    executor=_executor(),
 )

@@ -111,6 +111,11 @@ class Settings:
     bq_endpoint: str | None = None
     # the most a query a person runs (`gourmand sql --target warehouse`) may scan; 0 = no cap
     bq_max_bytes_billed: int = 10 * 1024**3
+    # how a Dagster run executes its steps: in_process (one process, the laptop default: no
+    # ~4 s start per step) or multiprocess (a deployment: independent steps in parallel, up to
+    # dagster_max_processes; the DuckDB warehouse's steps still take its pool's one slot)
+    dagster_executor: Literal["in_process", "multiprocess"] = "in_process"
+    dagster_max_processes: int = 4
 
     @property
     def postgres_dir(self) -> Path:
@@ -166,6 +171,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     secrets = _secrets_toml(root)
     home = Path(env.get("GOURMAND_HOME") or root / ".gourmand").expanduser().resolve()
 
+    executor = env.get("GOURMAND_DAGSTER_EXECUTOR", "in_process").lower().replace("-", "_")
+    if executor not in ("in_process", "multiprocess"):
+        raise ValueError(
+            f"GOURMAND_DAGSTER_EXECUTOR must be in_process or multiprocess, got {executor!r}"
+        )
     warehouse = env.get("GOURMAND_WAREHOUSE", "duckdb").lower()
     if warehouse not in ("duckdb", "postgres", "bigquery"):
         raise ValueError(
@@ -256,6 +266,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         bq_keyfile=secret("GOURMAND_BQ_KEYFILE", "bigquery.keyfile"),
         bq_endpoint=env.get("GOURMAND_BQ_ENDPOINT") or None,
         bq_max_bytes_billed=_env_int(env, "GOURMAND_BQ_MAX_BYTES_BILLED", 10 * 1024**3),
+        dagster_executor=executor,  # type: ignore[arg-type]
+        dagster_max_processes=max(_env_int(env, "GOURMAND_DAGSTER_MAX_PROCESSES", 4), 1),
     )
 
 

@@ -3,6 +3,7 @@
 from dagster import AssetKey, AssetSelection, define_asset_job
 
 from dagster_project.defs.socrata.assets import KEY, yearly_partitions
+from dagster_project.lib.tags import WRITES_BOTH
 
 # the load and everything built from it: the 311 OLTP tables and summary, their lake export,
 # fct_service_request and the 311 marts, with their checks (none is daily-partitioned); and
@@ -15,6 +16,7 @@ socrata_full_job = define_asset_job(
     "socrata_full",
     selection=CHAIN,
     partitions_def=yearly_partitions,
+    tags=WRITES_BOTH,
     description="Full loads of LA 311 years (a range of years is one run), then the 311 chain "
     "through OLTP, lake, warehouse and marts.",
 )
@@ -22,6 +24,7 @@ socrata_update_job = define_asset_job(
     "socrata_update",
     selection=CHAIN,
     partitions_def=yearly_partitions,
+    tags=WRITES_BOTH,
     config={"ops": {"raw_socrata": {"config": {"mode": "update"}}}},
     description="Every LA 311 request changed since the last load (update mode), then the 311 "
     "chain through OLTP, lake, warehouse and marts.",
