@@ -11,7 +11,9 @@ them or none), and loads it only if they are not, so a re-run never loads a file
 
 The files are streamed through the client (`load_table_from_file`), one Parquet file per job
 written with the destination's columns in the destination's order: the BigQuery API matches a
-Parquet file's columns by name, the local emulator by position, and this way both agree.
+Parquet file's columns by name, the local emulator by position, and this way both agree. A
+`gs://` lake is not streamed: each file is loaded from its URI into a scratch table and appended
+with its stamp in one INSERT.
 
 Not dlt's BigQuery destination: it takes no API endpoint (the local emulator cannot be
 reached), and it keeps its own state and `_dlt_*` tables beside data that dlt already wrote.
@@ -221,33 +223,35 @@ class BigQueryLake:
                 files=list(files),
             )
 
+    def _schema_for(self, table: str, incoming: dict[str, str]) -> list[Any]:
+        """The table's columns in its order, then those of `incoming` ({name: type}) it lacks,
+        which are added to an existing table first (DDL rather than a load's
+        ALLOW_FIELD_ADDITION, which the local emulator does not take)."""
+        bq = self.bigquery
+        existing = self.table_columns(table)
+        schema: list[Any] = list(existing or [])
+        known = {column.name for column in schema}
+        added = [bq.SchemaField(n, t) for n, t in incoming.items() if n not in known]
+        if existing is not None:
+            for column in added:
+                self._query(
+                    f"ALTER TABLE `{self._ref(table)}` "
+                    f"ADD COLUMN IF NOT EXISTS {column.name} {column.field_type}"
+                )
+        return schema + added
+
     def append(self, table: str, data: pa.Table) -> None:
         """One load job: `data` appended to the table, created on the first load; columns new
         to the table are added at its end, columns the data lacks are loaded as nulls."""
         import pyarrow.parquet as pq
 
         bq = self.bigquery
-        existing = self.table_columns(table)
         incoming = {name: _bq_type(data.schema.field(name).type) for name in data.column_names}
-        schema: list[Any] = []
-        if existing is not None:
-            for column in existing:
-                schema.append(column)
-                if column.name not in incoming:
-                    # a column the lake's files no longer carry: nulls of its type
-                    data = data.append_column(column.name, pa.nulls(len(data), pa.string()))
-        known = {column.name for column in schema}
-        added = [bq.SchemaField(n, t) for n, t in incoming.items() if n not in known]
-        if existing is not None:
-            # columns new to the table are added before the load (DDL rather than the load's
-            # ALLOW_FIELD_ADDITION, which the local emulator does not take), so the load's
-            # schema is the table's
-            for column in added:
-                self._query(
-                    f"ALTER TABLE `{self._ref(table)}` "
-                    f"ADD COLUMN IF NOT EXISTS {column.name} {column.field_type}"
-                )
-        schema += added
+        schema = self._schema_for(table, incoming)
+        for column in schema:
+            if column.name not in incoming:
+                # a column the lake's files no longer carry: nulls of its type
+                data = data.append_column(column.name, pa.nulls(len(data), pa.string()))
         data = _plain(data.select([column.name for column in schema]))
         buffer = io.BytesIO()
         pq.write_table(data, buffer)
@@ -258,6 +262,36 @@ class BigQueryLake:
             write_disposition=bq.WriteDisposition.WRITE_APPEND,
         )
         self.bq.load_table_from_file(buffer, self._ref(table), job_config=config).result()
+
+    def append_uri(self, table: str, uri: str, name: str, file_schema: pa.Schema) -> int:
+        """A `gs://` file appended without passing through this machine: a load job from its URI
+        into a scratch table (the file's own columns, in its order), then one INSERT that stamps
+        the rows with `name` and appends them (the one step that adds rows, as a load job is in
+        `append`). Returns the rows appended."""
+        bq = self.bigquery
+        incoming = {n: _bq_type(file_schema.field(n).type) for n in file_schema.names}
+        scratch = self._ref(f"_incoming_{table}")
+        config = bq.LoadJobConfig(
+            source_format=bq.SourceFormat.PARQUET,
+            schema=[bq.SchemaField(n, t) for n, t in incoming.items()],
+            write_disposition=bq.WriteDisposition.WRITE_TRUNCATE,
+        )
+        self.bq.load_table_from_uri(uri, scratch, job_config=config).result()
+        schema = self._schema_for(table, {**incoming, FILE_COLUMN: "STRING"})
+        if self.table_columns(table) is None:
+            self.bq.create_table(bq.Table(self._ref(table), schema=schema), exists_ok=True)
+        columns = [n for n in incoming if n != FILE_COLUMN]
+        listed = ", ".join(columns)
+        job = self.bq.query(
+            f"INSERT INTO `{self._ref(table)}` ({listed}, {FILE_COLUMN}) "
+            f"SELECT {listed}, @file FROM `{scratch}`",
+            job_config=bq.QueryJobConfig(
+                query_parameters=[bq.ScalarQueryParameter("file", "STRING", name)]
+            ),
+        )
+        job.result()
+        self.bq.delete_table(scratch, not_found_ok=True)
+        return int(job.num_dml_affected_rows or 0)
 
 
 def _read_files(lake: lake_mod.Lake, paths: Sequence[str], names: Sequence[str]) -> pa.Table:
@@ -271,6 +305,14 @@ def _read_files(lake: lake_mod.Lake, paths: Sequence[str], names: Sequence[str])
             table = _plain(pq.read_table(handle))
         tables.append(table.append_column(FILE_COLUMN, pa.array([name] * len(table), pa.string())))
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _file_schema(lake: lake_mod.Lake, path: str) -> pa.Schema:
+    """A Parquet file's schema, from its footer alone."""
+    import pyarrow.parquet as pq
+
+    with lake.fs.open(path, "rb") as handle:
+        return pq.read_schema(handle)
 
 
 def load_lake_to_bigquery(
@@ -312,15 +354,21 @@ def load_lake_to_bigquery(
         if new:
             if say:
                 say(f"bigquery: loading {len(new)} file(s) of lake.{table}")
-            data = _read_files(lake, [names[f] for f in new], new)
-            counts = {f: 0 for f in new}
-            for name in data.column(FILE_COLUMN).to_pylist():
-                counts[name] += 1
             target.record(table, dict.fromkeys(new, -1), LOADING)
-            target.append(table, data)
+            if lake.url.startswith("gs://"):
+                counts = {
+                    f: target.append_uri(table, f"gs://{names[f]}", f, _file_schema(lake, names[f]))
+                    for f in new
+                }
+            else:
+                data = _read_files(lake, [names[f] for f in new], new)
+                counts = dict.fromkeys(new, 0)
+                for name in data.column(FILE_COLUMN).to_pylist():
+                    counts[name] += 1
+                target.append(table, data)
             if after_load:
                 after_load(table)
             target.record(table, counts, LOADED)
-            result.files, result.rows, result.files_loaded = len(new), len(data), new
+            result.files, result.rows, result.files_loaded = len(new), sum(counts.values()), new
         result.seconds = time.monotonic() - started
     return results

@@ -256,3 +256,52 @@ def test_files_gone_from_the_lake_leave_the_table(make_settings, bq_emulator, tm
         internal=True,
     )  # fmt: skip
     assert rows == [("y", 2, 2.5)]
+
+
+def test_a_gs_lake_loads_from_its_uris(make_settings, bq_emulator, tmp_path, monkeypatch):
+    """With a gs:// lake nothing is streamed: the emulator reads each file from its URI (its
+    local GCS root stands in for the bucket; GCS itself cannot run here, so the lake's `gs`
+    filesystem is a folder view of that same root), then one INSERT stamps and appends it."""
+    import importlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fsspec.implementations.dirfs import DirFileSystem
+    from fsspec.implementations.local import LocalFileSystem
+
+    root = bq_emulator.gcs_root
+
+    class BucketFolders(DirFileSystem):
+        protocol = "gs"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(path=str(root), fs=LocalFileSystem())
+
+        @classmethod
+        def _strip_protocol(cls, path: Any) -> Any:
+            return path.removeprefix("gs://") if isinstance(path, str) else path
+
+    # fsspec's own name `fsspec.registry` is a read-only view; the module holds the table
+    monkeypatch.setitem(importlib.import_module("fsspec.registry")._registry, "gs", BucketFolders)
+    bucket = f"lake-{tmp_path.name[-12:].lower().replace('_', '-')}"
+    folder = root / bucket / "prod" / "oltp" / "agency"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"agency_id": ["a", "b"], "n": [1, 2]}), folder / "1.parquet")
+    settings = make_settings(
+        GOURMAND_LAKE_URL=f"gs://{bucket}/prod", **bq_environment(bq_emulator)
+    )
+    first = load_lake_to_bigquery(settings)["agency"]
+    assert (first.files, first.rows) == (1, 2)
+    pq.write_table(pa.table({"n": [3], "agency_id": ["c"]}), folder / "2.parquet")
+    second = load_lake_to_bigquery(settings)["agency"]
+    assert (second.files, second.rows) == (1, 1)
+    assert load_lake_to_bigquery(settings)["agency"].files == 0
+    _, rows = run_query(
+        f"select agency_id, n, {FILE_COLUMN} from lake.agency order by 1",
+        target="warehouse", settings=settings, internal=True,
+    )  # fmt: skip
+    assert rows == [
+        ("a", 1, "oltp/agency/1.parquet"),
+        ("b", 2, "oltp/agency/1.parquet"),
+        ("c", 3, "oltp/agency/2.parquet"),
+    ]
