@@ -287,9 +287,7 @@ def test_a_gs_lake_loads_from_its_uris(make_settings, bq_emulator, tmp_path, mon
     folder = root / bucket / "prod" / "oltp" / "agency"
     folder.mkdir(parents=True)
     pq.write_table(pa.table({"agency_id": ["a", "b"], "n": [1, 2]}), folder / "1.parquet")
-    settings = make_settings(
-        GOURMAND_LAKE_URL=f"gs://{bucket}/prod", **bq_environment(bq_emulator)
-    )
+    settings = make_settings(GOURMAND_LAKE_URL=f"gs://{bucket}/prod", **bq_environment(bq_emulator))
     first = load_lake_to_bigquery(settings)["agency"]
     assert (first.files, first.rows) == (1, 2)
     pq.write_table(pa.table({"n": [3], "agency_id": ["c"]}), folder / "2.parquet")
