@@ -50,6 +50,8 @@ class BigQueryEmulator:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GOURMAND_", "DUCKDB_"))}
         env.update(
             HOME=str(self.work / "home"),
+            # uploads are staged in the temporary folder: keep them in the emulator's own
+            TMPDIR=str(self.work / "tmp"),
             BQEMU_GCS_LOCAL_ROOT=str(self.gcs_root),
             # Parquet/CSV/JSON are read by DuckDB's core; the format extensions would download
             BQEMU_ENABLE_FORMAT_EXTENSIONS="false",
@@ -62,6 +64,7 @@ class BigQueryEmulator:
                 f"no bqemulator in {self.bin.parent}: run `make bq-emulator` (its own virtualenv)"
             )
         (self.work / "home").mkdir(parents=True, exist_ok=True)
+        (self.work / "tmp").mkdir(parents=True, exist_ok=True)
         self.gcs_root.mkdir(parents=True, exist_ok=True)
         env = self._environment()
         marker = self.work / "home" / ".spatial-imported"
