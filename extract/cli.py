@@ -209,12 +209,15 @@ def ingest(table: str, file: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 def serve(host: str, port: int) -> None:
-    """Serve the HR ingest API (token: GOURMAND_INGEST_TOKEN, else one made for this home)."""
+    """Serve the read API (/v1) and the HR ingest API (tokens: GOURMAND_READ_TOKENS, and
+    GOURMAND_INGEST_TOKEN, else one made for this home; GOURMAND_API_ANONYMOUS_READ=true lets
+    anyone read)."""
     import secrets as token_source
 
     import uvicorn
 
-    from extract.serve.hr_api import create_app
+    from extract.serve.app import create_app
+    from extract.serve.auth import Tokens
 
     settings = get_settings()
     token = settings.ingest_token
@@ -227,8 +230,16 @@ def serve(host: str, port: int) -> None:
             path.write_text(token_source.token_urlsafe(24))
         token = path.read_text().strip()
         console.print(f"token: GOURMAND_INGEST_TOKEN is unset; using the one in {path}")
-    console.print(f"HR ingest API on http://{host}:{port} (OpenAPI docs at /docs)")
-    uvicorn.run(create_app(settings, token), host=host, port=port, log_level="info")
+    grants: dict[str, set[str]] = {t: {"read"} for t in settings.read_tokens}
+    grants[token] = {"ingest", "read"}
+    tokens = Tokens(grants, anonymous={"read"} if settings.api_anonymous_read else ())
+    app = create_app(settings, tokens)
+    resources = len(app.state.read_api.catalog)
+    console.print(
+        f"Gourmand API on http://{host}:{port}: {resources} resources under /v1, HR ingest "
+        f"under /ingest (OpenAPI docs at /docs)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @main.command("backup")

@@ -99,6 +99,10 @@ class Settings:
     socrata_years: tuple[int, ...] = (2023, 2024)  # full-mode years by default
     hr_drop_dir: Path | None = None  # None: <home>/drops/hr
     ingest_token: str = field(repr=False, default="")  # `gourmand serve`'s bearer token
+    # the read API's tokens (scope read; the ingest token may read too), and whether anyone may
+    # read without one (open data)
+    read_tokens: tuple[str, ...] = field(repr=False, default=())
+    api_anonymous_read: bool = False
     # the analysts' read-only role on a production server (extract/runtime/reader.py)
     reader_dsn: str | None = field(repr=False, default=None)
     # GOURMAND_WAREHOUSE=bigquery: the project (datasets lake, dwh, dwh_staging, marts), where
@@ -261,6 +265,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if env.get("GOURMAND_HR_DROP_DIR")
         else None,
         ingest_token=secret("GOURMAND_INGEST_TOKEN", "ingest.token"),
+        read_tokens=tuple(
+            t.strip()
+            for t in secret("GOURMAND_READ_TOKENS", "api.read_tokens").split(",")
+            if t.strip()
+        ),
+        api_anonymous_read=env.get("GOURMAND_API_ANONYMOUS_READ", "").lower()
+        in ("1", "true", "yes"),
         bq_project=env.get("GOURMAND_BQ_PROJECT") or "gourmand",
         bq_location=env.get("GOURMAND_BQ_LOCATION") or "US",
         bq_keyfile=secret("GOURMAND_BQ_KEYFILE", "bigquery.keyfile"),

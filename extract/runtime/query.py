@@ -50,15 +50,21 @@ def _oltp(
 
 
 def _warehouse(
-    query: str, settings: Settings, *, internal: bool = False
+    query: str,
+    settings: Settings,
+    params: Sequence[Any] | None = None,
+    *,
+    internal: bool = False,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     import duckdb
 
     if settings.warehouse == "postgres":
         # the Postgres warehouse is schemas dwh / marts of the OLTP database
-        return _oltp(query, settings, internal=internal)
+        return _oltp(query, settings, params, internal=internal)
     if settings.warehouse == "bigquery":
-        return _bigquery(query, settings, internal=internal)
+        return _bigquery(query, settings, params, internal=internal)
+    if params is not None:
+        query = query.replace("%s", "?")  # DuckDB's placeholder
     path = settings.warehouse_path
     if not path.exists():
         raise QueryError(f"no warehouse yet at {path}: build it first")
@@ -76,7 +82,7 @@ def _warehouse(
             f"try again when it finishes ({exc})"
         ) from exc
     try:
-        cur = con.execute(query)
+        cur = con.execute(query, list(params) if params is not None else None)
         if cur.description is None:
             return [], []
         return [d[0] for d in cur.description], list(cur.fetchall())
@@ -91,8 +97,33 @@ def _warehouse(
         con.close()
 
 
+def _bigquery_parameters(query: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`%s` placeholders as BigQuery's named, typed parameters (@p0, @p1, ...)."""
+    import datetime as dt
+
+    from google.cloud import bigquery
+
+    kinds = [
+        (bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (dt.datetime, "TIMESTAMP"),
+        (dt.date, "DATE"), (str, "STRING"),
+    ]  # fmt: skip
+    parts = query.split("%s")
+    if len(parts) - 1 != len(params):
+        raise QueryError(f"{len(parts) - 1} placeholders for {len(params)} parameters")
+    bound = []
+    for i, value in enumerate(params):
+        kind = next((name for cls, name in kinds if isinstance(value, cls)), "STRING")
+        bound.append(bigquery.ScalarQueryParameter(f"p{i}", kind, value))
+    text = parts[0] + "".join(f"@p{i}{part}" for i, part in enumerate(parts[1:]))
+    return text, bound
+
+
 def _bigquery(
-    query: str, settings: Settings, *, internal: bool = False
+    query: str,
+    settings: Settings,
+    params: Sequence[Any] | None = None,
+    *,
+    internal: bool = False,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """On BigQuery, least privilege is the credentials' IAM role (a reader's service account
     holds BigQuery Data Viewer and Job User only, docs/operations.md). On top of it a person's
@@ -110,14 +141,20 @@ def _bigquery(
         import sqlglot
 
         query = sqlglot.transpile(query, read="postgres", write="bigquery")[0]
+    bound: list[Any] = []
+    if params is not None:
+        query, bound = _bigquery_parameters(query, params)
     try:
         if not internal:
-            dry = bq.query(query, job_config=bigquery.QueryJobConfig(dry_run=True))
+            dry = bq.query(
+                query,
+                job_config=bigquery.QueryJobConfig(dry_run=True, query_parameters=bound),
+            )
             if (dry.statement_type or "SELECT").upper() != "SELECT":
                 raise QueryError(
                     f"the warehouse door is read-only: a {dry.statement_type} is refused"
                 )
-        config = bigquery.QueryJobConfig()
+        config = bigquery.QueryJobConfig(query_parameters=bound)
         if not internal and settings.bq_max_bytes_billed:
             config.maximum_bytes_billed = settings.bq_max_bytes_billed
         result = bq.query(query, job_config=config).result()
@@ -141,16 +178,15 @@ def run_query(
     internal: bool = False,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one statement read-only; writes are refused by the database itself. `params` are
-    bound (psycopg2's %s placeholders) on the OLTP target. Anything a person or a request
-    asks reads through the read-only door; `internal` is for the pipeline's own reads (its
-    checks, the demo's summary), never for a query it was given."""
+    bound to `%s` placeholders on every target (as DuckDB's `?` and BigQuery's typed @p0, ...).
+    Anything a person or a request asks reads through the read-only door; `internal` is for
+    the pipeline's own reads (its checks, the demo's summary), never for a query it was
+    given."""
     settings = settings or get_settings()
     if target == "oltp":
         return _oltp(query, settings, params, internal=internal)
-    if params is not None:
-        raise QueryError("bound parameters are for --target oltp")
     if target == "warehouse":
-        return _warehouse(query, settings, internal=internal)
+        return _warehouse(query, settings, params, internal=internal)
     raise QueryError(f"unknown target {target!r}: use oltp or warehouse")
 
 
@@ -184,3 +220,28 @@ def warehouse_tables(
         internal=True,
     )
     return [(str(schema), str(name)) for schema, name in rows]
+
+
+def warehouse_columns(settings: Settings, schema: str, table: str) -> list[tuple[str, str]]:
+    """(name, type as the warehouse spells it) of one warehouse table, in order; [] if none."""
+    if settings.warehouse == "bigquery":
+        from google.api_core.exceptions import NotFound
+
+        from extract.warehouse.bigquery import client
+
+        bq = client(settings)
+        try:
+            return [(f.name, f.field_type) for f in bq.get_table(f"{schema}.{table}").schema]
+        except NotFound:
+            return []
+        finally:
+            bq.close()
+    _, rows = run_query(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        target="warehouse",
+        settings=settings,
+        params=[schema, table],
+        internal=True,
+    )
+    return [(str(name), str(kind)) for name, kind in rows]

@@ -9,12 +9,12 @@ Every route but /health, /docs and /openapi.json needs `Authorization: Bearer <t
 
 from __future__ import annotations
 
-import hmac
 import io
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from extract.runtime.reader import ReaderUnavailable, connect_reader
@@ -108,6 +108,9 @@ def _rows(table: str, content_type: str, body: bytes) -> list[ParsedRow]:
 
 
 def create_app(settings: Settings, token: str) -> FastAPI:
+    """The ingest API alone, one token (the whole serving app is extract/serve/app.py)."""
+    from extract.serve.auth import Tokens
+
     if not token:
         raise ValueError("the ingest API needs a token (GOURMAND_INGEST_TOKEN)")
     app = FastAPI(
@@ -116,14 +119,17 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         description="Batches of 1 to 1,000 HR rows, checked against the data dictionary.",
     )
 
-    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme != "Bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise HTTPException(401, "missing or wrong token", {"WWW-Authenticate": "Bearer"})
-
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    app.include_router(ingest_router(settings, Tokens({token: {"ingest"}}).require("ingest")))
+    return app
+
+
+def ingest_router(settings: Settings, authorized: Callable[..., Any]) -> APIRouter:
+    """POST /ingest/{table} and GET /records/{table}/{id}, behind `authorized`."""
+    app = APIRouter()
 
     @app.post(
         "/ingest/{table}",

@@ -24,6 +24,7 @@ from dagster_project.lib.translators import GourmandDbtTranslator
 from extract.runtime.dbt_invoke import dbt_environment
 from extract.settings import get_settings, publish_for_children
 from extract.warehouse import load as warehouse
+from extract.warehouse.builds import record_build
 
 DAILY_FACT = "fct_business_holding"
 TRANSLATOR = GourmandDbtTranslator(group="warehouse", groups_by_schema={"marts": "marts"})
@@ -60,6 +61,8 @@ def _build(
             args += ["--indirect-selection", "cautious"]
         events = dbt_dwh.build(args, context=context)
         yield from with_row_counts(events, dwh_project.manifest_path, "warehouse", context.log.info)
+        # the build succeeded (a failed one raised above): the read API's cache keys on this
+        record_build(settings)
 
 
 @dbt_assets(

@@ -1,0 +1,111 @@
+"""What the read API serves: every mart and dimension of the warehouse, described by the dbt_dwh
+manifest (descriptions, keys from the unique tests) and typed by the warehouse itself.
+
+The manifest is the one copy of the documentation: the OpenAPI schema, the data dictionary and
+the extracts' dictionaries all read it through here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extract.runtime.query import warehouse_columns
+from extract.settings import Settings
+
+# the schemas whose tables are served: the marts, and the warehouse's dimensions
+SERVED = {"marts": lambda name: True, "dwh": lambda name: name.startswith("dim_")}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # string | integer | number | boolean | date | timestamp
+    description: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    schema: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # columns that identify a row (its unique tests); all columns if none
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def kind_of(warehouse_type: str) -> str:
+    """A warehouse's column type as one of the API's six kinds."""
+    t = warehouse_type.upper()
+    if t.startswith("TIMESTAMP") or t == "DATETIME":
+        return "timestamp"
+    if t == "DATE":
+        return "date"
+    if t.startswith(("BOOL",)):
+        return "boolean"
+    if t in ("INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "INT64", "UBIGINT"):
+        return "integer"
+    if t.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "BIGNUMERIC")):
+        return "number"
+    return "string"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.project_root / "dbt_dwh" / "target" / "manifest.json"
+
+
+def _keys(manifest: dict[str, Any], unique_id: str) -> tuple[str, ...]:
+    """The model's key: a single-column `unique` test, else a `unique_combination` test."""
+    single: list[str] = []
+    combined: list[str] = []
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or unique_id not in node.get("depends_on", {}).get(
+            "nodes", []
+        ):
+            continue
+        kwargs = meta.get("kwargs") or {}
+        if meta.get("name") == "unique" and kwargs.get("column_name"):
+            single.append(str(kwargs["column_name"]))
+        elif meta.get("name") == "unique_combination":
+            combined = [str(c) for c in kwargs.get("columns") or []]
+    if single:
+        return (sorted(single)[0],)
+    return tuple(combined)
+
+
+def load_catalog(settings: Settings) -> dict[str, Resource]:
+    """The served tables that exist in the warehouse, by name."""
+    manifest = json.loads(manifest_path(settings).read_text())
+    resources: dict[str, Resource] = {}
+    for unique_id, node in sorted(manifest["nodes"].items()):
+        if node.get("resource_type") != "model":
+            continue
+        schema, name = node["schema"], node["name"]
+        if schema not in SERVED or not SERVED[schema](name):
+            continue
+        typed = warehouse_columns(settings, schema, name)
+        if not typed:
+            continue  # not built yet
+        described = node.get("columns") or {}
+        columns = tuple(
+            Column(
+                column,
+                kind_of(kind),
+                (described.get(column) or {}).get("description", "").strip(),
+            )
+            for column, kind in typed
+        )
+        key = _keys(manifest, unique_id) or tuple(c.name for c in columns)
+        resources[name] = Resource(
+            name, schema, (node.get("description") or "").strip(), columns, key
+        )
+    return resources
