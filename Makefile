@@ -82,7 +82,9 @@ bench: setup
 	$(BIN)/python -m bench.dagster_events 2>/dev/null; d=$$?; \
 	$(BIN)/python -m bench.builds; b=$$?; \
 	$(BIN)/python -m bench.socrata --rows $(N); c=$$?; \
-	test $$a -eq 0 && test $$b -eq 0 && test $$c -eq 0 && test $$d -eq 0 && test $$f -eq 0
+	$(BIN)/python -m bench.api; g=$$?; \
+	test $$a -eq 0 && test $$b -eq 0 && test $$c -eq 0 && test $$d -eq 0 && test $$f -eq 0 \
+	  && test $$g -eq 0
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop

@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
+from starlette.concurrency import run_in_threadpool
 
 from extract.runtime.query import QueryError, run_query
 from extract.serve.catalog import Resource
@@ -288,13 +289,15 @@ class ReadAPI:
         self.router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)])
         self._routes()
 
-    def answer(
+    async def answer(
         self,
         request: Request,
         resource: Resource,
         default_order: Sequence[tuple[str, bool]] = (),
         extra: Sequence[tuple[str, str]] = (),
     ) -> Response:
+        """A page of `resource`: from the cache in the event loop, or (a miss) queried in the
+        thread pool, so a slow query never holds up cached answers."""
         stamp = build_stamp(self.settings)
         query = [*request.query_params.multi_items(), *extra]
         page, fmt, cursor = _page(resource, query, default_order)
@@ -306,22 +309,24 @@ class ReadAPI:
             return Response(status_code=304, headers=headers)
         cached = self.cache.get((stamp, canonical))
         if cached is None:
-            sql, params = page.sql()
-            try:
-                _, rows = run_query(sql, target="warehouse", settings=self.settings,
-                                    params=params)  # fmt: skip
-            except QueryError as exc:
-                raise HTTPException(503, f"the warehouse cannot answer now: {exc}") from exc
-            more = len(rows) > page.limit
-            rows = rows[: page.limit]
-            next_cursor = _cursor(page.offset + page.limit, stamp) if more else None
-            cached = Answer(_encode(resource, rows, fmt), FORMATS[fmt], etag, next_cursor)
+            cached = await run_in_threadpool(self._query, page, fmt, stamp, etag)
             self.cache.put((stamp, canonical), cached)
         if cached.next_cursor:
             following = request.url.include_query_params(cursor=cached.next_cursor)
             headers["Link"] = f'<{following}>; rel="next"'
             headers["X-Next-Cursor"] = cached.next_cursor
         return Response(cached.body, media_type=cached.media_type, headers=headers)
+
+    def _query(self, page: Page, fmt: str, stamp: str, etag: str) -> Answer:
+        sql, params = page.sql()
+        try:
+            _, rows = run_query(sql, target="warehouse", settings=self.settings, params=params)
+        except QueryError as exc:
+            raise HTTPException(503, f"the warehouse cannot answer now: {exc}") from exc
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        next_cursor = _cursor(page.offset + page.limit, stamp) if more else None
+        return Answer(_encode(page.resource, rows, fmt), FORMATS[fmt], etag, next_cursor)
 
     def _routes(self) -> None:
         @self.router.get("/resources", summary="Every resource: its columns, types and key")
@@ -423,8 +428,8 @@ class ReadAPI:
         return parameters
 
     def _resource_route(self, resource: Resource) -> None:
-        def read(request: Request) -> Response:
-            return self.answer(request, resource)
+        async def read(request: Request) -> Response:
+            return await self.answer(request, resource)
 
         read.__doc__ = resource.description or resource.name
         self.router.add_api_route(
@@ -441,7 +446,7 @@ class ReadAPI:
     def _kpi_route(
         self, path: str, resource: Resource, order: list[tuple[str, bool]], about: str
     ) -> None:
-        def kpi(
+        async def kpi(
             request: Request,
             year: int = Query(..., ge=1900, le=2100, description="The calendar year (UTC)"),
         ) -> Response:
@@ -449,7 +454,7 @@ class ReadAPI:
                 raise HTTPException(400, "this endpoint takes year and format only")
             wanted = [(k, v) for k, v in request.query_params.multi_items() if k == "format"]
             fixed = [("year", str(year)), ("limit", str(MAX_LIMIT)), *wanted]
-            return self.answer(_ScopedRequest(request, fixed), resource, order)  # type: ignore[arg-type]
+            return await self.answer(_ScopedRequest(request, fixed), resource, order)  # type: ignore[arg-type]
 
         kpi.__doc__ = about
         self.router.add_api_route(

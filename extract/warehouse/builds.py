@@ -14,6 +14,7 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from extract.settings import Settings
 
@@ -42,12 +43,31 @@ def last_build(settings: Settings) -> dict[str, str] | None:
     return found if isinstance(found, dict) else None
 
 
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
+_known: dict[tuple[Any, ...], str] = {}
+
+
 def build_stamp(settings: Settings) -> str:
-    """A short text that changes whenever the warehouse may have changed."""
-    parts = [json.dumps(last_build(settings), sort_keys=True)]
-    if settings.warehouse == "duckdb":
-        try:
-            parts.append(str(settings.warehouse_path.stat().st_mtime_ns))
-        except OSError:
-            parts.append("no-file")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    """A short text that changes whenever the warehouse may have changed. Asked on every API
+    request: two stat calls decide whether the record must be read again."""
+    duckdb_file = settings.warehouse_path if settings.warehouse == "duckdb" else None
+    signature = (
+        str(settings.home),
+        _signature(_record_path(settings)),
+        _signature(duckdb_file) if duckdb_file else None,
+    )
+    stamp = _known.get(signature)
+    if stamp is None:
+        parts = [json.dumps(last_build(settings), sort_keys=True), repr(signature[2])]
+        stamp = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        if len(_known) > 64:
+            _known.clear()
+        _known[signature] = stamp
+    return stamp
