@@ -15,6 +15,7 @@ from dagster_project.defs.oltp.assets import dbt_oltp_assets
 from dagster_project.defs.oltp.jobs import oltp_job
 from dagster_project.defs.quality.checks import quality_checks
 from dagster_project.defs.runs.sensors import reap_dead_runs_sensor
+from dagster_project.defs.serving.assets import serving_assets
 from dagster_project.defs.socrata.assets import raw_socrata_assets
 from dagster_project.defs.socrata.jobs import socrata_full_job, socrata_update_job
 from dagster_project.defs.socrata.schedules import socrata_update_daily
@@ -47,6 +48,7 @@ defs = Definitions(
         lake_export_assets,
         *warehouse_assets,
         hr_report,
+        *serving_assets,
     ],
     asset_checks=quality_checks,
     jobs=[

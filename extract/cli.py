@@ -538,5 +538,32 @@ def report_hr(year: int, out: Path | None) -> None:
     click.echo(index)
 
 
+@report.command("dashboards")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into (default <home>/reports/site).",
+)
+def report_dashboards(out: Path | None) -> None:
+    """Write the dashboards site (the Dagster asset serving/dashboards does it after every
+    build; this writes it now, without the pipeline-runs figures); print its index page."""
+    from extract.reports.dashboards import build_site
+
+    settings = get_settings()
+    click.echo(build_site(settings, out or settings.home / "reports" / "site"))
+
+
+@main.command("extracts")
+def extracts_command() -> None:
+    """Write the data extracts (every mart and dimension as Parquet and CSV under
+    <lake>/extracts/; the Dagster asset serving/extracts does it after every build)."""
+    from extract.lake.extracts import write_extracts
+    from extract.warehouse.builds import last_build
+
+    settings = get_settings()
+    for written in write_extracts(settings, (last_build(settings) or {}).get("at")):
+        console.print(f"{written.name}: {written.rows:,} rows")
+
+
 if __name__ == "__main__":
     main()

@@ -54,6 +54,8 @@ _LAYERS = {
     "raw_socrata": "extract",
     "raw_hr": "extract",
     "hr_report": "warehouse",
+    "extracts": "warehouse",
+    "dashboards": "warehouse",
 }
 
 

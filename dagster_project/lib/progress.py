@@ -35,6 +35,7 @@ _PREFIXES = {
     "dwh_staging": "warehouse",
     "marts": "marts",
     "reports": "marts",
+    "serving": "marts",
 }
 POLL_SECONDS = 0.5
 

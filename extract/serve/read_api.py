@@ -23,17 +23,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
+from extract.lake.extracts import list_extracts, read_extract
 from extract.runtime.query import QueryError, run_query
-from extract.serve.catalog import Resource
 from extract.settings import Settings
 from extract.warehouse.builds import build_stamp
+from extract.warehouse.catalog import Resource, arrow_type, arrow_value, plain_value
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -107,23 +108,6 @@ def _parse(kind: str, raw: str, name: str) -> Any:
         return raw
     except ValueError as exc:
         raise HTTPException(400, f"{name}: {raw!r} is not a valid {kind}") from exc
-
-
-def _plain(value: Any) -> Any:
-    """A warehouse value as JSON and CSV spell it: instants in UTC ISO 8601, decimals as
-    numbers."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-            return value.isoformat().replace("+00:00", "Z")
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and value != value:  # NaN has no JSON spelling
-        return None
-    return value
 
 
 def _cursor(offset: int, stamp: str) -> str:
@@ -239,28 +223,21 @@ def _encode(resource: Resource, rows: list[tuple[Any, ...]], fmt: str) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(names)
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows([[plain_value(v) for v in row] for row in rows])
         return out.getvalue().encode()
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        arrow_types = {
-            "string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
-            "boolean": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", "UTC"),
-        }  # fmt: skip
         columns = {
-            c.name: pa.array(
-                [float(r[i]) if isinstance(r[i], Decimal) else r[i] for r in rows],
-                arrow_types[c.kind],
-            )
+            c.name: pa.array([arrow_value(r[i]) for r in rows], arrow_type(c.kind))
             for i, c in enumerate(resource.columns)
         }
         buffer = io.BytesIO()
         pq.write_table(pa.table(columns), buffer)
         return buffer.getvalue()
     return json.dumps(
-        [dict(zip(names, (_plain(v) for v in row), strict=True)) for row in rows],
+        [dict(zip(names, (plain_value(v) for v in row), strict=True)) for row in rows],
         separators=(",", ":"),
     ).encode()
 
@@ -347,6 +324,40 @@ class ReadAPI:
 
         for resource in self.catalog.values():
             self._resource_route(resource)
+
+        names = sorted(self.catalog)
+        media = {**FORMATS, "json": "application/json"}
+
+        @self.router.get(
+            "/extracts",
+            summary="The data extracts: each mart and dimension as Parquet and CSV, rebuilt "
+            "after every warehouse build, with its dictionary",
+        )
+        def extracts() -> list[dict[str, Any]]:
+            return [
+                {**d, "downloads": {f: f"/v1/extracts/{d['name']}.{f}"
+                                    for f in ("parquet", "csv", "json")}}
+                for d in list_extracts(self.settings)
+            ]  # fmt: skip
+
+        @self.router.get(
+            "/extracts/{name}.{file_format}",
+            summary="One extract's file (json: its dictionary)",
+            responses={404: {"description": "No such extract (yet)"}},
+            response_class=Response,
+        )
+        def extract_file(
+            name: str = PathParam(json_schema_extra={"enum": names}),
+            file_format: str = PathParam(json_schema_extra={"enum": ["parquet", "csv", "json"]}),
+        ) -> Response:
+            if name not in self.catalog or file_format not in media:
+                raise HTTPException(404, f"no extract {name}.{file_format}")
+            body = read_extract(self.settings, name, file_format)
+            if body is None:
+                raise HTTPException(404, f"no extract {name} yet: it is written after a build")
+            disposition = f'attachment; filename="{name}.{file_format}"'
+            return Response(body, media_type=media[file_format],
+                            headers={"Content-Disposition": disposition})  # fmt: skip
 
         hires = self.catalog.get("hr_hires_by_quarter")
         above = self.catalog.get("hr_departments_above_mean")

@@ -7,8 +7,10 @@ the extracts' dictionaries all read it through here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +111,34 @@ def load_catalog(settings: Settings) -> dict[str, Resource]:
             name, schema, (node.get("description") or "").strip(), columns, key
         )
     return resources
+
+
+def arrow_type(kind: str) -> Any:
+    """The Arrow type a column of this kind is written as (Parquet answers and extracts)."""
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
+        "boolean": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", "UTC"),
+    }[kind]  # fmt: skip
+
+
+def arrow_value(value: Any) -> Any:
+    """A warehouse value as Arrow takes it (decimals as floats)."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def plain_value(value: Any) -> Any:
+    """A warehouse value as JSON and CSV spell it: instants in UTC ISO 8601, decimals as
+    numbers, NaN as null."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and value != value:
+        return None
+    return value
