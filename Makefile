@@ -11,7 +11,7 @@ BQ_VENV := .venv-bq
 BQ_STAMP := $(BQ_VENV)/.installed
 BQ_PINS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extension-spatial==1.5.5 duckdb-extensions==1.5.5 numpy==2.4.6
 
-.PHONY: setup demo test dev lint bench quality-report clean-home bq-emulator
+.PHONY: setup demo test dev lint bench quality-report clean-home bq-emulator dictionary
 
 # uv (from PyPI) installs the same pins several times faster than pip; pip is the fallback when
 # uv cannot be had. -qq: pip shows errors only (this machine's pip.conf adds warnings about
@@ -71,6 +71,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint --config dbt_oltp/.sqlfluff dbt_oltp/models dbt_oltp/tests
 	$(BIN)/sqlfluff lint --config dbt_dwh/.sqlfluff dbt_dwh/models dbt_dwh/tests
+
+# docs/data-dictionary.md from the dbt manifests (tests/unit/test_dictionary.py keeps it current)
+dictionary: setup
+	$(BIN)/python -m extract.reports.dictionary
 
 quality-report: setup
 	$(BIN)/gourmand quality-report

@@ -89,6 +89,7 @@ def _businesses(settings: Settings) -> Page:
             )
         )
         figure.update_layout(
+            xaxis={"type": "date", "tickformat": "%Y-%m-%d"},
             yaxis={"title": "businesses"},
             yaxis2={"title": "average rating", "overlaying": "y", "side": "right"},
         )
