@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from extract.lake.export import export_oltp
+from extract.lake.extracts import write_extracts
 from extract.pipelines import run_source
 from extract.runtime.dbt_invoke import run_dbt
 from extract.sources.hr.ingest import ingest_file
@@ -84,6 +85,7 @@ def built(base_dsn, tmp_path_factory) -> Iterator[tuple[Any, dict[str, str]]]:
                 run = run_dbt(project, ["run"], settings, target_path=work / project)
                 assert run.returncode == 0, run.stdout[-3000:]
             record_build(settings)
+            write_extracts(settings)
             env = {k: v for k, v in os.environ.items() if not k.startswith("GOURMAND_")}
             env.update({
                 "GOURMAND_HOME": str(settings.home),
