@@ -352,10 +352,48 @@ def _csv(chart: Chart) -> bytes:
     return out.getvalue().encode()
 
 
+def _nav(pages: Sequence[Page]) -> str:
+    links = [f'<a href="{p.slug}.html">{html.escape(p.title)}</a>' for p in pages]
+    return "".join([*links, '<a href="downloads.html">Downloads</a>'])
+
+
+def _downloads(settings: Settings, pages: Sequence[Page], built: str) -> str:
+    """The data extracts: each mart and dimension's Parquet, CSV and dictionary, downloadable
+    from `gourmand serve` (/v1/extracts) and kept in the lake."""
+    from extract.lake.extracts import FOLDER, list_extracts
+
+    rows = "".join(
+        f"<tr><td>{html.escape(e['name'])}</td><td>{html.escape(e['description'])}</td>"
+        f"<td>{e['rows']:,}</td><td>"
+        + " ".join(
+            f'<a href="/v1/extracts/{html.escape(e["name"])}.{fmt}">{fmt}</a>'
+            for fmt in ("parquet", "csv", "json")
+        )
+        + "</td></tr>"
+        for e in list_extracts(settings)
+    )
+    lake = html.escape(f"{settings.lake_url.rstrip('/')}/{FOLDER}/<name>/")
+    body = (
+        f"<p>Every mart and dimension as Parquet and CSV, with its dictionary (json), rebuilt "
+        f"after every warehouse build. The links work where `gourmand serve` serves this site; "
+        f"the files are also in the lake at <code>{lake}</code>.</p>"
+        "<table><thead><tr><th>extract</th><th>description</th><th>rows</th><th>files</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else '<p class="empty">No extracts yet: they are written after a warehouse build.</p>'
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>Gourmand: downloads</title><link rel="stylesheet" href="style.css"></head>'
+        f"<body><nav>{_nav(pages)}</nav><main><h1>Downloads</h1>{body}</main>"
+        f"<footer>Built {html.escape(built)} from the warehouse.</footer></body></html>"
+    )
+
+
 def _render(page: Page, pages: Sequence[Page], built: str) -> str:
     import plotly.io as pio
 
-    nav = "".join(f'<a href="{p.slug}.html">{html.escape(p.title)}</a>' for p in pages)
+    nav = _nav(pages)
     sections = []
     for chart in page.charts:
         if chart.figure is not None:
@@ -411,6 +449,7 @@ def build_site(settings: Settings, out: Path, runs: Sequence[dict[str, Any]] = (
         for chart in page.charts:
             write(out / "data" / f"{chart.name}.csv", _csv(chart))
         write(out / f"{page.slug}.html", _render(page, pages, built).encode())
+    write(out / "downloads.html", _downloads(settings, pages, built).encode())
     index = out / "index.html"
     write(index, (out / f"{pages[0].slug}.html").read_bytes())
     return index

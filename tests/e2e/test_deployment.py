@@ -6,6 +6,7 @@ run succeeds; both processes stop cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -104,10 +105,12 @@ def test_daemon_and_webserver_run_a_sensor_launched_run(base_dsn, tmp_path, monk
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", *workspace],
             cwd=ROOT, env=env, stdout=logs["daemon"], stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         webserver = subprocess.Popen(
             [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), *workspace],
             cwd=ROOT, env=env, stdout=logs["webserver"], stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         processes = [daemon, webserver]
         try:
@@ -148,6 +151,11 @@ def test_daemon_and_webserver_run_a_sensor_launched_run(base_dsn, tmp_path, monk
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             codes = [process.wait(timeout=60) for process in processes]
+            for process in processes:
+                # a code server the daemon started can outlive it, ignoring SIGTERM (seen with
+                # Dagster 1.13): a supervisor stops the whole process group, and so does this
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
             for log in logs.values():
                 log.close()
         assert codes == [0, 0], {

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -160,6 +161,11 @@ def test_the_site_and_the_extracts_through_gourmand_serve(demoed):
         lake = home / "lake" / "extracts" / "days_to_close_by_agency"
         assert got.content == (lake / "days_to_close_by_agency.parquet").read_bytes()
         assert httpx.get(f"{url}/v1/extracts/nope.csv").status_code == 404
+        # the site's downloads page links every extract, and the links answer
+        downloads = httpx.get(f"{url}/downloads.html").text
+        links = re.findall(r'href="(/v1/extracts/[^"]+)"', downloads)
+        assert len(links) == 3 * len(listed)
+        assert all(httpx.get(f"{url}{link}").status_code == 200 for link in links[:6])
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -100,7 +100,8 @@ def _runs(context: AssetExecutionContext) -> list[dict[str, Any]]:
 @asset(
     key=AssetKey(["serving", "dashboards"]),
     group_name=GROUP,
-    deps=_served_keys(AssetKey(["dwh", "fct_business_holding"])),
+    # after the extracts: the site links them
+    deps=_served_keys(AssetKey(["dwh", "fct_business_holding"]), AssetKey(["serving", "extracts"])),
     pool=WAREHOUSE_POOL,
     kinds={"html", "plotly"},
     description="The dashboards: a static site, one page per topic (businesses, LA 311, HR, "
