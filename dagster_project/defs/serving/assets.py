@@ -56,28 +56,26 @@ def extracts(context: AssetExecutionContext) -> MaterializeResult:
 def _runs(context: AssetExecutionContext) -> list[dict[str, Any]]:
     """Rows and seconds per layer per run, from the materializations' metadata (the newest
     runs): an asset materialized once per partition counts once per run."""
-    from dagster import DagsterEventType, EventRecordsFilter
+    from dagster import AssetRecordsFilter
 
-    records = context.instance.get_event_records(
-        EventRecordsFilter(event_type=DagsterEventType.ASSET_MATERIALIZATION),
-        limit=5000,
-        ascending=False,
-    )
     per_asset: dict[tuple[str, str], tuple[int, float, float]] = {}
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is None or event.asset_key is None:
-            continue
-        materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
-        values = {k: v.value for k, v in materialization.metadata.items()}
-        rows = values.get("rows", values.get("dagster/row_count", 0))
-        seconds = values.get("seconds", 0.0)
-        key = (record.run_id, event.asset_key.to_user_string())
-        per_asset[key] = (
-            int(rows) if isinstance(rows, int | float) else 0,
-            float(seconds) if isinstance(seconds, int | float) else 0.0,
-            record.event_log_entry.timestamp,
+    for asset_key in context.instance.get_asset_keys():
+        found = context.instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=asset_key), limit=100, ascending=False
         )
+        for record in found.records:
+            event = record.event_log_entry.dagster_event
+            if event is None:
+                continue
+            materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+            values = {k: v.value for k, v in materialization.metadata.items()}
+            rows = values.get("rows", values.get("dagster/row_count", 0))
+            seconds = values.get("seconds", 0.0)
+            per_asset[(record.run_id, asset_key.to_user_string())] = (
+                int(rows) if isinstance(rows, int | float) else 0,
+                float(seconds) if isinstance(seconds, int | float) else 0.0,
+                record.event_log_entry.timestamp,
+            )
     per_layer: dict[tuple[str, str], dict[str, Any]] = {}
     for (run, name), (rows, seconds, at) in per_asset.items():
         schema = name.split("/")[0]
