@@ -304,3 +304,12 @@ def make_hr_marts(path: Path, hires: list[tuple], above: list[tuple]) -> Path:
     finally:
         con.close()
     return path
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the servers the tests start bind it)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

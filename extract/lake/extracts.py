@@ -8,8 +8,6 @@ reader downloads the previous extract or the new one, never a partial file.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import posixpath
 from dataclasses import dataclass
@@ -19,13 +17,7 @@ from typing import Any
 from extract.lake import files as lake_mod
 from extract.runtime.query import run_query
 from extract.settings import Settings
-from extract.warehouse.catalog import (
-    Resource,
-    arrow_type,
-    arrow_value,
-    load_catalog,
-    plain_value,
-)
+from extract.warehouse.catalog import load_catalog, rows_as_csv, rows_as_parquet
 
 FOLDER = "extracts"
 FORMATS = ("parquet", "csv")
@@ -49,21 +41,8 @@ def _write(lake: lake_mod.Lake, path: str, data: bytes) -> None:
     lake.fs.mv(beside, path)
 
 
-def _table(resource: Resource, rows: list[tuple[Any, ...]]) -> Any:
-    import pyarrow as pa
-
-    return pa.table(
-        {
-            c.name: pa.array([arrow_value(r[i]) for r in rows], arrow_type(c.kind))
-            for i, c in enumerate(resource.columns)
-        }
-    )
-
-
 def write_extracts(settings: Settings, built_at: str | None = None) -> list[Extract]:
     """Every served table of the warehouse as an extract; returns what was written."""
-    import pyarrow.parquet as pq
-
     lake = lake_mod.open_lake(settings)
     built_at = built_at or datetime.now(UTC).isoformat()
     written = []
@@ -75,12 +54,6 @@ def write_extracts(settings: Settings, built_at: str | None = None) -> list[Extr
             target="warehouse", settings=settings, internal=True,
         )  # fmt: skip
         folder = lake.path(FOLDER, resource.name)
-        parquet = io.BytesIO()
-        pq.write_table(_table(resource, rows), parquet)
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow([c.name for c in resource.columns])
-        writer.writerows([[plain_value(v) for v in row] for row in rows])
         dictionary = {
             "name": resource.name,
             "table": resource.relation,
@@ -99,8 +72,8 @@ def write_extracts(settings: Settings, built_at: str | None = None) -> list[Extr
             "csv": posixpath.join(folder, f"{resource.name}.csv"),
             "json": posixpath.join(folder, "dictionary.json"),
         }
-        _write(lake, paths["parquet"], parquet.getvalue())
-        _write(lake, paths["csv"], text.getvalue().encode())
+        _write(lake, paths["parquet"], rows_as_parquet(resource, rows))
+        _write(lake, paths["csv"], rows_as_csv(resource, rows))
         _write(lake, paths["json"], json.dumps(dictionary, indent=2).encode())
         written.append(Extract(resource.name, len(rows), list(paths.values())))
     return written

@@ -40,9 +40,11 @@ class Page:
     charts: list[Chart] = field(default_factory=list)
 
 
-def _warehouse(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _warehouse(
+    settings: Settings, sql: str, params: Sequence[Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     try:
-        return run_query(sql, target="warehouse", settings=settings, internal=True)
+        return run_query(sql, target="warehouse", settings=settings, params=params, internal=True)
     except QueryError:
         return [], []  # a table not built yet: the chart says there is no data
 
@@ -228,8 +230,9 @@ def _hr(settings: Settings) -> Page:
         columns, rows = _warehouse(
             settings,
             "select department, sum(q1) as q1, sum(q2) as q2, sum(q3) as q3, sum(q4) as q4 "
-            f"from marts.hr_hires_by_quarter where year = {int(year)} group by department "
+            "from marts.hr_hires_by_quarter where year = %s group by department "
             "order by department",
+            [int(year)],
         )
     figure = None
     if rows:
@@ -247,7 +250,8 @@ def _hr(settings: Settings) -> Page:
         columns, rows = _warehouse(
             settings,
             "select department, hired from marts.hr_departments_above_mean "
-            f"where year = {int(year)} order by hired desc, department",
+            "where year = %s order by hired desc, department",
+            [int(year)],
         )
     figure = None
     if rows:

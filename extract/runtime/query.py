@@ -211,12 +211,12 @@ def warehouse_tables(
         finally:
             bq.close()
         return sorted(found)
-    names = ", ".join(f"'{schema}'" for schema in schemas if schema.isidentifier())
     _, rows = run_query(
         "select table_schema, table_name from information_schema.tables "
-        f"where table_schema in ({names}) order by 1, 2",
+        f"where table_schema in ({', '.join(['%s'] * len(schemas))}) order by 1, 2",
         target="warehouse",
         settings=settings,
+        params=list(schemas),
         internal=True,
     )
     return [(str(schema), str(name)) for schema, name in rows]

@@ -14,10 +14,8 @@ a new build changes the key, so a cached answer is never stale, and its ETag cha
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import threading
 from collections import OrderedDict
@@ -34,7 +32,7 @@ from extract.lake.extracts import list_extracts, read_extract
 from extract.runtime.query import QueryError, run_query
 from extract.settings import Settings
 from extract.warehouse.builds import build_stamp
-from extract.warehouse.catalog import Resource, arrow_type, arrow_value, plain_value
+from extract.warehouse.catalog import Resource, plain_value, rows_as_csv, rows_as_parquet
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -218,24 +216,11 @@ def _page(
 
 
 def _encode(resource: Resource, rows: list[tuple[Any, ...]], fmt: str) -> bytes:
-    names = [c.name for c in resource.columns]
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows([[plain_value(v) for v in row] for row in rows])
-        return out.getvalue().encode()
+        return rows_as_csv(resource, rows)
     if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        columns = {
-            c.name: pa.array([arrow_value(r[i]) for r in rows], arrow_type(c.kind))
-            for i, c in enumerate(resource.columns)
-        }
-        buffer = io.BytesIO()
-        pq.write_table(pa.table(columns), buffer)
-        return buffer.getvalue()
+        return rows_as_parquet(resource, rows)
+    names = [c.name for c in resource.columns]
     return json.dumps(
         [dict(zip(names, (plain_value(v) for v in row), strict=True)) for row in rows],
         separators=(",", ":"),

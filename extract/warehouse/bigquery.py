@@ -338,7 +338,9 @@ def load_lake_to_bigquery(
         names = {posixpath.relpath(path, lake.root): path for path in paths}
         states = {f: s for f, (t, s) in ledger.items() if t == table}
 
-        gone = [f for f, s in states.items() if s == LOADED and f not in names]
+        # a file left `loading` by a killed run may hold rows too: gone from the lake, its
+        # rows go with it (deleting none is harmless)
+        gone = [f for f, s in states.items() if s in (LOADED, LOADING) and f not in names]
         if gone:
             target.delete_files(table, gone)
             target.record(table, dict.fromkeys(gone, -1), REMOVED)

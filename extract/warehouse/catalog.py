@@ -142,3 +142,33 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def rows_as_csv(resource: Resource, rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows of a served table as CSV with a header (the API's answers and the extracts)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in resource.columns])
+    writer.writerows([[plain_value(v) for v in row] for row in rows])
+    return out.getvalue().encode()
+
+
+def rows_as_parquet(resource: Resource, rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows of a served table as Parquet, typed by the columns' kinds."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            c.name: pa.array([arrow_value(r[i]) for r in rows], arrow_type(c.kind))
+            for i, c in enumerate(resource.columns)
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import HR_SEED, ROOT, new_database, reader_dsn
+from tests.support import HR_SEED, ROOT, free_port, new_database, reader_dsn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -45,12 +44,6 @@ query {
     ... on Runs { results { runId status tags { key value } } }
   }
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def test_daemon_and_webserver_run_a_sensor_launched_run(base_dsn, tmp_path, monk
             ),
             "DAGSTER_HOME": str(dagster_home),
         })  # fmt: skip
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("daemon", "webserver")}
         workspace = ["-w", str(ROOT / "workspace.yaml")]

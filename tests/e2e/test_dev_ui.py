@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,18 +19,19 @@ from typing import Any
 
 import pytest
 
-from tests.support import CHROMIUM_ARGS, chromium_or_skip, new_database, pg_rows, settings_for
+from tests.support import (
+    CHROMIUM_ARGS,
+    chromium_or_skip,
+    free_port,
+    new_database,
+    pg_rows,
+    settings_for,
+)
 
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 GROUPS = ("extract", "oltp", "lake", "warehouse", "marts", "serving")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def graphql(port: int, query: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.support import ROOT, new_database, reader_dsn
+from tests.support import ROOT, free_port, new_database, reader_dsn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -125,15 +124,9 @@ def test_every_dashboard_page_renders_offline(demoed):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_site_and_the_extracts_through_gourmand_serve(demoed):
     home, env = demoed
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [GOURMAND, "serve", "--port", str(port)],
         env={**env, "GOURMAND_API_ANONYMOUS_READ": "true"},

@@ -4,7 +4,6 @@ into a real Postgres."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import uvicorn
 
 from extract.serve.hr_api import create_app
 from extract.sources.hr.ingest import ingest_file
-from tests.support import HR_SEED, pg_rows
+from tests.support import HR_SEED, free_port, pg_rows
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +26,6 @@ STATE = (
     "SELECT (SELECT count(*) FROM raw_hr.employees), (SELECT count(*) FROM raw_hr._rejects), "
     "(SELECT count(*) FROM raw_hr._loads)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from extract.pipelines import run_source
 from extract.runtime.dbt_invoke import run_dbt
 from extract.sources.hr.ingest import ingest_file
 from extract.warehouse.builds import record_build
-from tests.support import HR_SEED, new_database, settings_for
+from tests.support import HR_SEED, free_port, new_database, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +34,8 @@ GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 READ, INGEST = "read-token-for-tests", "ingest-token-for-tests"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [GOURMAND, "serve", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -236,6 +236,35 @@ def test_a_load_killed_before_its_ledger_write_loads_nothing_twice(
     assert target.ledger() == {"oltp/business/1.parquet": ("business", "loaded")}
 
 
+def test_a_file_a_killed_load_left_behind_and_the_lake_removed_leaves_no_rows(
+    make_settings, bq_emulator, tmp_path
+):
+    """Killed between the load job and the ledger, then the file is gone from the lake (a
+    full-refresh export): the next run deletes its rows as it does a loaded file's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    env = {"GOURMAND_HOME": str(tmp_path / "home"), **bq_environment(bq_emulator)}
+    settings = make_settings(**env)
+    folder = tmp_path / "home" / "lake" / "oltp" / "business"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"business_id": ["a", "b"]}), folder / "1.parquet")
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_LOAD],
+        env={**os.environ, **env, "PYTHONPATH": str(settings.project_root)},
+        capture_output=True, text=True, timeout=120, cwd=settings.project_root,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    (folder / "1.parquet").unlink()
+    pq.write_table(pa.table({"business_id": ["c"]}), folder / "2.parquet")
+    again = load_lake_to_bigquery(settings)["business"]
+    assert (again.removed, again.files, again.rows) == (1, 1, 1)
+    target = BigQueryLake(settings)
+    rows = target._query(f"select business_id from `{settings.bq_project}.lake.business`")
+    assert [r["business_id"] for r in rows] == ["c"]
+    assert target.ledger()["oltp/business/1.parquet"] == ("business", "removed")
+
+
 def test_files_gone_from_the_lake_leave_the_table(make_settings, bq_emulator, tmp_path):
     """A full-refresh export replaces a table's files: their rows go, the new file's come."""
     import pyarrow as pa
