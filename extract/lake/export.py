@@ -1,41 +1,59 @@
 """Exporting the OLTP model to the lake: every `oltp` table as Parquet under `<lake>/oltp/<table>/`.
 
-dlt's `sql_database` source reads Postgres (Arrow backend) and its `filesystem` destination writes
-Parquet files, one per table and load (`<lake>/oltp/<table>/<load_id>.<file_id>.parquet`).
-Incremental by watermark: each table's cursor is `last_edited_at` (every OLTP table has it and
-it moves only when a row's content changes), kept in dlt's pipeline state, so a run exports only
-what changed since the last successful export and a run with no change writes no file.
+Each table is read from Postgres as Arrow through ADBC (the driver reads a query's rows with a
+binary `COPY ... TO STDOUT`, straight into Arrow batches) and written as zstd Parquet, one file
+per table and export (two for a large table read whole: `<lake>/oltp/<table>/<load_id>.<file_id>
+.parquet`). Why not dlt's `sql_table`, which this export used before: it measured 35k rows/s at 5M
+rows (0.03x DuckDB's `read_parquet`), and it keeps the hash of every row at the cursor's last
+value in its state to deduplicate the next run, which after a full build is every row.
 
-Files are only ever appended (dlt's filesystem `merge` degrades to append anyway): the same key
-can appear in several files. The warehouse staging therefore keeps, per key, the row with the
-latest `last_edited_at`, unless a tombstone names the key: rows the OLTP model deletes (a day
-loaded again no longer lists them) are recorded in `oltp_meta.deleted_rows`, exported with the
-tables as `<lake>/oltp/deleted_rows/`, and the staging hides a row deleted after its last edit.
+Incremental by watermark: each table's cursor is `last_edited_at` (every OLTP table has it and it
+moves only when a row's content changes), recorded per table in `lake_export.exports`. A run
+exports the rows edited after the cursor, so a run with no change writes no file. Strictly after
+is exact because a table's rows with one `last_edited_at` are written by one transaction: every
+row one dbt run changes in a table carries that run's start time, and a model writes its table in
+one transaction, so a reader sees all of them or none (the export reads every table in one
+snapshot). The tombstones (below) are written by several models of a run with the same stamp, so
+their cursor is kept per table they name, for which the same holds.
 
-Crash safety: a load's files count once dlt has recorded the load (`_dlt_loads`); files of a load
-that never finished (a killed run) are deleted at the start of the next export, which exports
-the same rows again (the cursor only moves with a finished load). A full refresh writes every
-row of its tables beside the old files and deletes the old files only once the new load is
-recorded: readers see the old rows, then both (identical, deduplicated), then the new.
+Files are only ever appended: the same key can appear in several files. The warehouse staging
+therefore keeps, per key, the row with the latest `last_edited_at`, unless a tombstone names the
+key: rows the OLTP model deletes (a day loaded again no longer lists them) are recorded in
+`oltp_meta.deleted_rows`, exported with the tables as `<lake>/oltp/deleted_rows/`, and the staging
+hides a row deleted after its last edit.
+
+Crash safety: an export's files count once its marker `<lake>/oltp/_loads/<load_id>.json` is
+written, after all of them; files of an export that never wrote it (a killed run) are deleted at
+the start of the next export, which exports the same rows again (the cursors move only after the
+marker). A killed write leaves no truncated file: a local file is written under a temporary name
+and renamed, an S3 object appears whole. A full refresh writes every row of its tables beside the
+old files and deletes the old files only once its marker is written: readers see the old rows,
+then both (identical, deduplicated), then the new. Markers of exports dlt made (`_dlt_loads/`)
+count too, so a lake written before keeps its files.
 
 Every run records what it wrote per table in `lake_export.exports` (Postgres).
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import posixpath
+import secrets
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import dlt
+from typing import TYPE_CHECKING, Any
 
 from extract.lake import files as lake_mod
 from extract.runtime.postgres import connect, oltp_dsn
 from extract.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where used: the Dagster definitions import this module
+    import pyarrow as pa
 
 SCHEMA = "oltp"
 DATASET = "oltp"  # the folder under the lake root
@@ -43,6 +61,14 @@ CURSOR = "last_edited_at"
 LEDGER = "lake_export.exports"
 # rows the OLTP model deleted (macros/folding.sql in dbt_oltp), exported beside the tables
 TOMBSTONES = ("oltp_meta", "deleted_rows", "deleted_at")
+LOADS = "_loads"  # markers of finished exports
+LEGACY_LOADS = "_dlt_loads"  # markers of exports dlt made (`<pipeline>__<load_id>.jsonl`)
+# A table read whole with more rows than this (the planner's estimate) is read in two streams
+# over halves of its pages, in parallel: on two cores the database's COPY and the Parquet
+# encoding of one stream leave a core half idle.
+SPLIT_ROWS = 500_000
+STREAMS = 2
+ROW_GROUP_ROWS = 256_000  # rows buffered per Parquet row group (about 100 MB of 311 rows)
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,7 @@ class ExportResult:
     rows: dict[str, int]  # table -> rows written by this run (0: nothing changed)
     full_refresh: bool
     tombstones: int = 0  # tombstones written by this run
+    table_seconds: dict[str, float] = field(default_factory=dict)  # time spent per table
 
     @property
     def total_rows(self) -> int:
@@ -72,101 +99,215 @@ def oltp_tables(settings: Settings) -> list[str]:
     return names
 
 
-def _destination(settings: Settings) -> Any:
-    credentials: dict[str, Any] | None = None
-    if settings.lake_url.startswith("s3://"):
-        credentials = {"region_name": settings.lake_region}
-        if settings.lake_key_id:
-            credentials["aws_access_key_id"] = settings.lake_key_id
-            credentials["aws_secret_access_key"] = settings.lake_secret
-        if settings.lake_endpoint_url:
-            credentials["endpoint_url"] = settings.lake_endpoint_url
-    return dlt.destinations.filesystem(
-        bucket_url=settings.lake_url,
-        credentials=credentials,
-        layout="{table_name}/{load_id}.{file_id}.{ext}",
-    )
+@dataclass(frozen=True)
+class _Part:
+    """One stream of one table: its query and the file it becomes."""
+
+    table: str  # the lake folder
+    query: str
+    path: str
 
 
-class _ExpectedCursorTies(logging.Filter):
-    """Drops dlt's warning that many rows share the cursor value: every row one dbt run changed
-    carries that run's start time as last_edited_at, so ties are the rule here (see above)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "sharing the same value of cursor field" not in record.getMessage()
-
-
-def make_pipeline(settings: Settings) -> dlt.Pipeline:
-    lake_mod.use_atomic_local_writes()  # a killed export leaves no truncated Parquet file
-    return dlt.pipeline(
-        pipeline_name="gourmand_lake_export",
-        destination=_destination(settings),
-        dataset_name=DATASET,
-        pipelines_dir=str(settings.dlt_dir),
-    )
+@dataclass
+class _Written:
+    rows: int = 0
+    seconds: float = 0.0
+    cursors: dict[str | None, datetime] = field(default_factory=dict)  # None: the table's own
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _known_types(sql_type: Any) -> Any:
-    """Floats as dlt's `double`: SQLAlchemy 2.1's Float is no longer a Numeric, the only float
-    dlt's reflection recognizes (it warns and guesses otherwise)."""
-    from sqlalchemy import Float, Numeric
+def _literal(cur: Any, value: Any) -> str:
+    """A value quoted by psycopg2's adapter, the quoting psycopg2 applies to every parameter it
+    binds (it binds on the client side): the ADBC driver reads a result with COPY, and COPY
+    takes no parameters. The values are cursors this module read back from Postgres."""
+    return cur.mogrify("%s", (value,)).decode()
 
-    return Numeric(asdecimal=False) if isinstance(sql_type, Float) else sql_type
 
+def _arrow_types(settings: Settings, schema: str, table: str) -> dict[str, pa.DataType]:
+    """The Arrow type of each column the driver's own mapping would not keep: integers of any
+    width as int64 and numeric as decimal, the types the lake has always had (the ADBC driver
+    gives int32 for `integer` and text for `numeric`)."""
+    import pyarrow as pa
 
-def _tombstones_exist(settings: Settings) -> bool:
     conn = connect(settings, read_only=True)
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s)", (f"{TOMBSTONES[0]}.{TOMBSTONES[1]}",))
-        found = cur.fetchone()[0] is not None
-    conn.close()
-    return found
-
-
-def _resources(settings: Settings, tables: Sequence[str], full_refresh: bool) -> list[Any]:
-    """One sql_table per table (plus the tombstones), incremental on its cursor; a full refresh
-    reads every row and leaves the cursors where they are (the next export then re-reads a few
-    rows it already has, which the staging deduplicates)."""
-    from dlt.sources.sql_database import sql_table
-    from sqlalchemy import create_engine
-
-    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the project ships psycopg2
-    dsn = oltp_dsn(settings).replace("postgresql://", "postgresql+psycopg2://", 1)
-    sources = [(SCHEMA, table, CURSOR) for table in tables]
-    if _tombstones_exist(settings):
-        sources.append(TOMBSTONES)
-    # dlt reads the tables round-robin, each generator holding its connection open
-    engine = create_engine(dsn, pool_size=len(sources) + 1, max_overflow=2)
-    resources = []
-    for schema, table, cursor in sources:
-        resource = sql_table(
-            credentials=engine,
-            table=table,
-            schema=schema,
-            backend="pyarrow",
-            reflection_level="full",
-            incremental=None if full_refresh else dlt.sources.incremental(cursor),
-            type_adapter_callback=_known_types,
-            write_disposition="append",
+        cur.execute(
+            "SELECT column_name, data_type, numeric_precision, numeric_scale "
+            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
         )
-        resources.append(resource)
-    return resources
+        rows = cur.fetchall()
+    conn.close()
+    types: dict[str, pa.DataType] = {}
+    for name, data_type, precision, scale in rows:
+        if data_type in ("smallint", "integer"):
+            types[name] = pa.int64()
+        elif data_type == "numeric":
+            # an unconstrained numeric: 38 digits, 9 after the point (dlt's default, before)
+            types[name] = pa.decimal128(precision or 38, 9 if scale is None else scale)
+    return types
+
+
+def _normalized(batch: pa.RecordBatch, types: dict[str, pa.DataType]) -> pa.RecordBatch:
+    """The batch with the lake's types and without the driver's per-field metadata."""
+    import pyarrow as pa
+
+    columns, fields = [], []
+    for column, fld in zip(batch.columns, batch.schema, strict=True):
+        wanted = types.get(fld.name)
+        if wanted is not None and fld.type != wanted:
+            column = column.cast(wanted)
+        columns.append(column)
+        fields.append(pa.field(fld.name, column.type))
+    return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
+
+
+@contextmanager
+def _snapshot(settings: Settings) -> Iterator[tuple[Any, str]]:
+    """One read-only snapshot for every stream of the export (psycopg2 connection, snapshot id):
+    the tables, the tombstones and the halves of a split table are read as of one moment."""
+    conn = connect(settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cur.execute("SELECT pg_export_snapshot()")
+            snapshot = cur.fetchone()[0]
+        yield conn, snapshot
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _read(dsn: str, snapshot: str, query: str) -> Iterator[pa.RecordBatch]:
+    """The rows of `query` as Arrow batches, in the export's snapshot."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with adbc.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute(f"SET TRANSACTION SNAPSHOT {snapshot!r}")
+        cur.execute(query)
+        yield from cur.fetch_record_batch()
+        cur.execute("COMMIT")
+
+
+def _write_part(
+    lake: lake_mod.Lake,
+    dsn: str,
+    snapshot: str,
+    part: _Part,
+    types: dict[str, pa.DataType],
+    cursor_column: str,
+    key_column: str | None,
+    written: _Written,
+) -> None:
+    """Stream one part into its Parquet file (none when it has no rows), in row groups of
+    ROW_GROUP_ROWS; note its rows and its cursors (per value of `key_column` if given)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    rows = 0
+    cursors: dict[str | None, datetime] = {}
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def note(batch: pa.RecordBatch) -> None:
+        if key_column is None:
+            top = pc.max(batch.column(cursor_column)).as_py()
+            if top is not None and (None not in cursors or top > cursors[None]):
+                cursors[None] = top
+            return
+        grouped = pa.table(batch).group_by(key_column).aggregate([(cursor_column, "max")])
+        for key, top in zip(
+            grouped.column(key_column).to_pylist(),
+            grouped.column(f"{cursor_column}_max").to_pylist(),
+            strict=True,
+        ):
+            if key not in cursors or top > cursors[key]:
+                cursors[key] = top
+
+    with ExitStack() as stack:
+        writer = None
+        for raw in _read(dsn, snapshot, part.query):
+            if raw.num_rows == 0:
+                continue
+            batch = _normalized(raw, types)
+            note(batch)
+            if writer is None:  # the file is made at the first row: no rows, no file
+                out = stack.enter_context(lake_mod.atomic_write(lake, part.path))
+                writer = pq.ParquetWriter(out, batch.schema, compression="zstd")
+                stack.callback(writer.close)  # before the file is closed (callbacks unwind)
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= ROW_GROUP_ROWS:
+                writer.write_table(pa.Table.from_batches(pending), ROW_GROUP_ROWS)
+                rows += pending_rows
+                pending, pending_rows = [], 0
+        if pending and writer is not None:
+            writer.write_table(pa.Table.from_batches(pending), ROW_GROUP_ROWS)
+            rows += pending_rows
+    with written.lock:
+        written.rows += rows
+        written.seconds += time.perf_counter() - started
+        for key, top in cursors.items():
+            if key not in written.cursors or top > written.cursors[key]:
+                written.cursors[key] = top
+
+
+def _parts(
+    cur: Any,
+    lake: lake_mod.Lake,
+    load_id: str,
+    folder: str,
+    source: str,
+    where: str,
+    whole: bool,
+) -> list[_Part]:
+    """The streams one table is read in: two halves of its pages when it is read whole and
+    large, else one."""
+
+    def path() -> str:
+        return lake.path(DATASET, folder, f"{load_id}.{secrets.token_hex(5)}.parquet")
+
+    query = f"SELECT * FROM {source}" + (f" WHERE {where}" if where else "")
+    if whole:
+        cur.execute("SELECT reltuples, relpages FROM pg_class WHERE oid = %s::regclass", (source,))
+        tuples, pages = cur.fetchone()
+        if tuples > SPLIT_ROWS and pages > STREAMS:
+            step = pages // STREAMS + 1
+            parts = []
+            for i in range(STREAMS):
+                # the last half is open-ended: pages added since the estimate are read too
+                bounds = f"ctid >= '({i * step},0)'::tid" + (
+                    f" AND ctid < '({(i + 1) * step},0)'::tid" if i < STREAMS - 1 else ""
+                )
+                joined = f"{query} {'AND' if where else 'WHERE'} {bounds}"
+                parts.append(_Part(folder, joined, path()))
+            return parts
+    return [_Part(folder, query, path())]
 
 
 def _file_load_id(path: str) -> str:
-    """`<load_id>.<file_id>.<ext>` (dlt's layout above) -> load_id, which itself holds a dot."""
+    """`<load_id>.<file_id>.<ext>` (the layout above) -> load_id, which itself holds a dot."""
     return posixpath.basename(path).rsplit(".", 2)[0]
 
 
 def _finished_loads(lake: lake_mod.Lake) -> set[str]:
-    """Load ids dlt recorded as complete (`_dlt_loads/<pipeline>__<load_id>.jsonl`)."""
-    folder = lake.path(DATASET, "_dlt_loads")
-    if not lake.fs.exists(folder):
-        return set()
-    return {
-        posixpath.basename(p).removesuffix(".jsonl").rsplit("__", 1)[-1]
-        for p in lake.fs.ls(folder, detail=False)
-    }
+    """Load ids of finished exports: this module's markers and dlt's (exports before it)."""
+    finished: set[str] = set()
+    folder = lake.path(DATASET, LOADS)
+    if lake.fs.exists(folder):
+        finished |= {
+            posixpath.basename(p).removesuffix(".json") for p in lake.fs.ls(folder, detail=False)
+        }
+    legacy = lake.path(DATASET, LEGACY_LOADS)
+    if lake.fs.exists(legacy):
+        finished |= {
+            posixpath.basename(p).removesuffix(".jsonl").rsplit("__", 1)[-1]
+            for p in lake.fs.ls(legacy, detail=False)
+        }
+    return finished
 
 
 def _table_files(lake: lake_mod.Lake) -> dict[str, list[str]]:
@@ -182,8 +323,8 @@ def _table_files(lake: lake_mod.Lake) -> dict[str, list[str]]:
 
 
 def remove_unfinished(lake: lake_mod.Lake) -> list[str]:
-    """Delete data files of loads dlt never recorded as finished (a killed export), and files a
-    killed copy left under their temporary names."""
+    """Delete data files of exports that never wrote their marker (a killed export), and files
+    a killed write left under their temporary names."""
     partials = lake_mod.remove_partials(lake, DATASET)
     finished = _finished_loads(lake)
     stale = [
@@ -206,37 +347,71 @@ def _remove_superseded(lake: lake_mod.Lake, tables: Sequence[str], load_id: str)
                 lake.fs.rm(path)
 
 
-def _record(settings: Settings, result: ExportResult, watermarks: dict[str, Any]) -> None:
+def _create_ledger(cur: Any) -> None:
+    cur.execute("CREATE SCHEMA IF NOT EXISTS lake_export")
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {LEDGER} ("
+        " exported_at timestamptz NOT NULL, load_id text, table_name text NOT NULL,"
+        " rows_written bigint NOT NULL, watermark text, full_refresh boolean NOT NULL,"
+        " seconds double precision NOT NULL)"
+    )
+
+
+def _cursors(settings: Settings) -> dict[str, str]:
+    """Each table's last recorded watermark (the tombstones': a JSON object per table they
+    name, or one timestamp written by the dlt export before)."""
+    conn = connect(settings, read_only=True)
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (LEDGER,))
+        if cur.fetchone()[0] is None:
+            conn.close()
+            return {}
+        cur.execute(
+            f"SELECT DISTINCT ON (table_name) table_name, watermark FROM {LEDGER} "
+            "WHERE watermark IS NOT NULL ORDER BY table_name, exported_at DESC"
+        )
+        found = dict(cur.fetchall())
+    conn.close()
+    return found
+
+
+def _tombstone_filter(cur: Any, recorded: str | None) -> str:
+    """Tombstones after their table's cursor; a table with none recorded: all of them."""
+    column = TOMBSTONES[2]
+    if not recorded:
+        return ""
+    if not recorded.startswith("{"):  # one cursor for every table (the dlt export's)
+        return f"{column} > {_literal(cur, recorded)}::timestamptz"
+    cursors = json.loads(recorded)
+    fallback = cursors.pop("*", None)  # the dlt export's cursor, for tables read since
+    names, stamps = list(cursors), list(cursors.values())
+    return (
+        f"{column} > coalesce((SELECT c.since FROM unnest({_literal(cur, names)}::text[], "
+        f"{_literal(cur, stamps)}::timestamptz[]) AS c (name, since) "
+        f"WHERE c.name = table_name), {_literal(cur, fallback)}::timestamptz, '-infinity')"
+    )
+
+
+def _record(settings: Settings, result: ExportResult, watermarks: dict[str, str | None]) -> None:
     conn = connect(settings)
     with conn, conn.cursor() as cur:
-        cur.execute("CREATE SCHEMA IF NOT EXISTS lake_export")
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {LEDGER} ("
-            " exported_at timestamptz NOT NULL, load_id text, table_name text NOT NULL,"
-            " rows_written bigint NOT NULL, watermark text, full_refresh boolean NOT NULL,"
-            " seconds double precision NOT NULL)"
-        )
+        _create_ledger(cur)
         now = datetime.now(UTC)
-        for table, rows in sorted(result.rows.items()):
+        tables = {**result.rows, TOMBSTONES[1]: result.tombstones}
+        for table, rows in sorted(tables.items()):
+            if table == TOMBSTONES[1] and table not in watermarks:
+                continue  # no tombstones table yet
             cur.execute(
                 f"INSERT INTO {LEDGER} VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (now, result.load_id, table, rows, watermarks.get(table), result.full_refresh,
-                 result.seconds),
+                 round(result.table_seconds.get(table, result.seconds), 3)),
             )  # fmt: skip
     conn.close()
 
 
-def _watermarks(pipeline: dlt.Pipeline, tables: Sequence[str]) -> dict[str, Any]:
-    """Each table's cursor after the run, from dlt's state (None before the first export)."""
-    out: dict[str, Any] = {}
-    sources = pipeline.state.get("sources", {})
-    for source in sources.values():
-        for table, state in source.get("resources", {}).items():
-            if table in tables:
-                cursor = state.get("incremental", {}).get(CURSOR, {})
-                value = cursor.get("last_value")
-                out[table] = None if value is None else str(value)
-    return out
+def _tombstones_exist(cur: Any) -> bool:
+    cur.execute("SELECT to_regclass(%s)", (f"{TOMBSTONES[0]}.{TOMBSTONES[1]}",))
+    return cur.fetchone()[0] is not None
 
 
 def export_oltp(
@@ -252,32 +427,78 @@ def export_oltp(
     if not selected:
         raise RuntimeError("schema oltp has no tables yet: build dbt_oltp first")
     started = time.perf_counter()
-    pipeline = make_pipeline(settings)
-    if pipeline.has_pending_data:
-        # a killed run's package: exported again from the unmoved cursor instead
-        pipeline.drop_pending_packages()
     lake = lake_mod.open_lake(settings)
     remove_unfinished(lake)
-    resources = _resources(settings, selected, full_refresh)
-    ties = _ExpectedCursorTies()
-    logging.getLogger("dlt").addFilter(ties)
-    try:
-        info = pipeline.run(resources, loader_file_format="parquet")
-    finally:
-        logging.getLogger("dlt").removeFilter(ties)
-    info.raise_on_failed_jobs()
-    if full_refresh and info.loads_ids:
-        _remove_superseded(lake, [*selected, TOMBSTONES[1]], info.loads_ids[-1])
-    counts = {table: 0 for table in selected}
-    trace = pipeline.last_trace
-    if trace and trace.last_normalize_info:
-        for table, rows in trace.last_normalize_info.row_counts.items():
-            if table in counts:
-                counts[table] += rows
-    load_id = info.loads_ids[-1] if info.loads_ids else None
-    tombstones = 0
-    if trace and trace.last_normalize_info:
-        tombstones = trace.last_normalize_info.row_counts.get(TOMBSTONES[1], 0)
-    result = ExportResult(load_id, time.perf_counter() - started, counts, full_refresh, tombstones)
-    _record(settings, result, _watermarks(pipeline, selected))
+    recorded = _cursors(settings)
+    load_id = f"{time.time():.7f}"
+    dsn = oltp_dsn(settings)
+    written: dict[str, _Written] = {}
+    with _snapshot(settings) as (conn, snapshot), conn.cursor() as cur:
+        # (folder, source relation, filter, cursor column, per-key column)
+        sources: list[tuple[str, str, str, str, str | None]] = []
+        for table in selected:
+            since = None if full_refresh else recorded.get(table)
+            where = f"{CURSOR} > {_literal(cur, since)}::timestamptz" if since else ""
+            sources.append((table, f'{SCHEMA}."{table}"', where, CURSOR, None))
+        tombstones = _tombstones_exist(cur)
+        if tombstones:
+            schema, table, column = TOMBSTONES
+            where = "" if full_refresh else _tombstone_filter(cur, recorded.get(table))
+            sources.append((table, f"{schema}.{table}", where, column, "table_name"))
+        jobs = []
+        for folder, source, where, column, key in sources:
+            schema_name, _, table_name = source.partition(".")
+            types = _arrow_types(settings, schema_name, table_name.strip('"'))
+            written[folder] = _Written()
+            for part in _parts(cur, lake, load_id, folder, source, where, not where):
+                jobs.append((part, types, column, key))
+        with ThreadPoolExecutor(max_workers=STREAMS) as pool:
+            futures = [
+                pool.submit(_write_part, lake, dsn, snapshot, part, types, column, key,
+                            written[part.table])
+                for part, types, column, key in jobs
+            ]  # fmt: skip
+            for future in futures:
+                future.result()
+    rows = {table: written[table].rows for table in selected}
+    tombstone_rows = written[TOMBSTONES[1]].rows if tombstones else 0
+    wrote_any = any(w.rows for w in written.values())
+    if wrote_any:
+        marker = {"load_id": load_id, "full_refresh": full_refresh,
+                  "rows": {t: w.rows for t, w in written.items() if w.rows}}  # fmt: skip
+        with lake_mod.atomic_write(lake, lake.path(DATASET, LOADS, f"{load_id}.json")) as out:
+            out.write(json.dumps(marker).encode())
+        if full_refresh:
+            _remove_superseded(lake, list(written), load_id)
+    watermarks: dict[str, str | None] = {}
+    for table, done in written.items():
+        previous = recorded.get(table)
+        if table == TOMBSTONES[1]:
+            merged = _merge_tombstone_cursors(previous, done.cursors)
+            watermarks[table] = json.dumps(merged, sort_keys=True) if merged else previous
+        else:
+            top = done.cursors.get(None)
+            watermarks[table] = top.isoformat() if top else previous
+    result = ExportResult(
+        load_id if wrote_any else None,
+        time.perf_counter() - started,
+        rows,
+        full_refresh,
+        tombstone_rows,
+        {table: w.seconds for table, w in written.items()},
+    )
+    _record(settings, result, watermarks)
     return result
+
+
+def _merge_tombstone_cursors(previous: str | None, new: dict[Any, datetime]) -> dict[str, str]:
+    """The tombstones' cursors after an export: the recorded ones, moved where rows were read."""
+    merged: dict[str, str] = {}
+    if previous and previous.startswith("{"):
+        merged.update(json.loads(previous))
+    elif previous:
+        # the dlt export's one cursor held for every table: keep it for those not read now
+        merged["*"] = previous
+    for key, top in new.items():
+        merged[str(key)] = top.isoformat()
+    return merged

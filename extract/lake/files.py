@@ -9,6 +9,8 @@ are exactly those the load wrote (`_dlt_load_id`), read from Postgres as Arrow t
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,33 +39,31 @@ class Lake:
 PARTIAL_SUFFIX = ".partial"
 
 
-def _atomic_local_filesystem() -> type:
-    """fsspec's local filesystem whose `put_file` writes beside (`.<name>.<pid>.partial`) and
-    renames: dlt's filesystem destination copies each load file straight to its final name, so
-    an export killed mid-copy left a truncated `.parquet` that the warehouse's staging then read
-    ("too small to be a Parquet file"). S3 needs nothing: an object appears only when whole."""
+@contextmanager
+def atomic_write(lake: Lake, path: str) -> Iterator[Any]:
+    """A file at `path` that appears whole or not at all: locally written under a temporary
+    name in its folder and renamed when the block ends; on S3 the object itself, which appears
+    only once its upload completes. If the block raises, nothing is left."""
     import os
 
-    from fsspec.implementations.local import LocalFileSystem
-
-    class AtomicLocalFileSystem(LocalFileSystem):
-        def put_file(self, lpath: Any, rpath: Any, callback: Any = None, **kwargs: Any) -> None:
-            final = self._strip_protocol(rpath)
-            folder, name = posixpath.split(final)
-            partial = posixpath.join(folder, f".{name}.{os.getpid()}{PARTIAL_SUFFIX}")
-            super().put_file(lpath, partial, callback=callback, **kwargs)
-            os.replace(partial, final)
-
-    return AtomicLocalFileSystem
-
-
-def use_atomic_local_writes() -> None:
-    """Make fsspec's `file` protocol (dlt's lake writes) write whole files or none."""
-    import fsspec
-
-    current = fsspec.get_filesystem_class("file")
-    if current.__name__ != "AtomicLocalFileSystem":
-        fsspec.register_implementation("file", _atomic_local_filesystem(), clobber=True)
+    folder, name = posixpath.split(path)
+    lake.fs.makedirs(folder, exist_ok=True)
+    local = not lake.url.startswith("s3://")
+    target = posixpath.join(folder, f".{name}.{os.getpid()}{PARTIAL_SUFFIX}") if local else path
+    fh = lake.fs.open(target, "wb")
+    try:
+        yield fh
+    except BaseException:
+        if local:
+            fh.close()
+            lake.fs.rm(target)
+        else:
+            fh.discard()  # aborts the upload; the object never appears
+            fh.closed = True  # or closing it at exit would try to upload what was discarded
+        raise
+    fh.close()
+    if local:
+        lake.fs.mv(target, path)
 
 
 def remove_partials(lake: Lake, folder: str) -> list[str]:

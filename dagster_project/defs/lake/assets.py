@@ -50,7 +50,7 @@ TOMBSTONES = lake_table_key(TOMBSTONE_TABLE)
             lake_table_key(table),
             deps=[oltp_table_key(table)],
             group_name=group,
-            kinds={"parquet", "dlt"},
+            kinds={"parquet", "postgres"},
             description=f"oltp.{table} as Parquet under <lake>/oltp/{table}/, appended "
             "incrementally by last_edited_at.",
         )
@@ -63,7 +63,7 @@ TOMBSTONES = lake_table_key(TOMBSTONE_TABLE)
             # sweep of unreferenced rows runs at the end of the same dbt build
             deps=[oltp_table_key(t) for t in _deleting_tables()],
             group_name="lake",
-            kinds={"parquet", "dlt"},
+            kinds={"parquet", "postgres"},
             description="Tombstones of the rows the OLTP model deleted (oltp_meta.deleted_rows) "
             "under <lake>/oltp/deleted_rows/: the warehouse staging hides a key deleted after "
             "its last version.",
@@ -87,14 +87,15 @@ def lake_export_assets(context: AssetExecutionContext) -> Iterator[MaterializeRe
         )
     for table in tables:
         rows = result.rows.get(table, 0)
+        seconds = result.table_seconds.get(table, result.seconds)
         yield MaterializeResult(
             asset_key=lake_table_key(table),
             metadata={
                 # rows appended to the lake by this export (changed since the last one)
                 "rows": rows,
-                # the tables export in one dlt load: each is charged the load's whole time
-                "seconds": round(result.seconds, 2),
-                "rows_per_second": round(rows / result.seconds, 1) if result.seconds else 0.0,
+                # the time its streams took (the tables of one export read in parallel)
+                "seconds": round(seconds, 2),
+                "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
                 "load_id": result.load_id or "",
             },
         )

@@ -2,6 +2,8 @@
 -- many requests, how many are closed and how long closing took. A `table`: dbt builds it under a
 -- temporary name and swaps it in with a rename in one transaction, so readers see the old summary
 -- or the new one, never an empty or half-built table (nothing references it by foreign key).
+-- The median is over every request of a group, so a run recomputes the groups whole; requests
+-- are grouped by their keys and the names joined to the 144-odd groups, not to every request.
 with
 
 requests as (
@@ -22,23 +24,38 @@ agencies as (
 
 ),
 
-final as (
+grouped as (
 
     select
-        cast(date_trunc('month', requests.created_at) as date) as created_month,
-        types.request_type_name,
-        agencies.agency_code,
+        request_type_id,
+        agency_id,
+        cast(date_trunc('month', created_at) as date) as created_month,
         count(*) as requests,
-        count(requests.closed_at) as closed_requests,
-        count(*) - count(requests.closed_at) as open_requests,
+        count(closed_at) as closed_requests,
+        count(*) - count(closed_at) as open_requests,
         percentile_cont(0.5) within group (
-            order by extract(epoch from requests.closed_at - requests.created_at) / 86400.0
+            order by extract(epoch from closed_at - created_at) / 86400.0
         ) as median_days_to_close
 
     from requests
-    inner join types on requests.request_type_id = types.request_type_id
-    inner join agencies on requests.agency_id = agencies.agency_id
     group by 1, 2, 3
+
+),
+
+final as (
+
+    select
+        grouped.created_month,
+        types.request_type_name,
+        agencies.agency_code,
+        grouped.requests,
+        grouped.closed_requests,
+        grouped.open_requests,
+        grouped.median_days_to_close
+
+    from grouped
+    inner join types on grouped.request_type_id = types.request_type_id
+    inner join agencies on grouped.agency_id = agencies.agency_id
 
 )
 

@@ -2,37 +2,34 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import fsspec
 import pytest
 
-from extract.lake.files import PARTIAL_SUFFIX, Lake, remove_partials, use_atomic_local_writes
+from extract.lake.files import PARTIAL_SUFFIX, Lake, atomic_write, remove_partials
 
 
-def test_put_file_writes_beside_then_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    use_atomic_local_writes()
-    fs = fsspec.filesystem("file")
-    source = tmp_path / "load.parquet"
-    source.write_bytes(b"PAR1" + b"x" * 1000 + b"PAR1")
-    final = tmp_path / "lake" / "state" / "1.abc.parquet"
-    final.parent.mkdir(parents=True)
-    renames: list[tuple[str, str]] = []
-    real_replace = os.replace
-
-    def seen_replace(src: str, dst: str) -> None:
-        # at the moment of the rename the final name does not exist yet: a reader never saw a
-        # partial file under it
+def test_a_file_appears_under_its_name_only_once_complete(tmp_path: Path):
+    lake = Lake(fs=fsspec.filesystem("file"), root=str(tmp_path), url=tmp_path.as_uri())
+    final = tmp_path / "oltp" / "state" / "1.abc.parquet"
+    with atomic_write(lake, str(final)) as out:
+        out.write(b"PAR1")
+        # while it is written, a reader sees no file under the final name
         assert not final.exists()
-        renames.append((src, dst))
-        real_replace(src, dst)
+        assert [p.name for p in final.parent.iterdir()][0].endswith(PARTIAL_SUFFIX)
+        out.write(b"PAR1")
+    assert final.read_bytes() == b"PAR1PAR1"
+    assert [p.name for p in final.parent.iterdir()] == ["1.abc.parquet"]
 
-    monkeypatch.setattr(os, "replace", seen_replace)
-    fs.put_file(str(source), str(final))
-    assert final.read_bytes() == source.read_bytes()
-    assert len(renames) == 1 and renames[0][0].endswith(PARTIAL_SUFFIX)
-    assert not list(final.parent.glob(f"*{PARTIAL_SUFFIX}"))
+
+def test_a_write_that_fails_leaves_nothing(tmp_path: Path):
+    lake = Lake(fs=fsspec.filesystem("file"), root=str(tmp_path), url=tmp_path.as_uri())
+    final = tmp_path / "oltp" / "state" / "1.abc.parquet"
+    with pytest.raises(OSError, match="disk full"), atomic_write(lake, str(final)) as out:
+        out.write(b"PAR1")
+        raise OSError("disk full")
+    assert list(final.parent.iterdir()) == []
 
 
 def test_partials_of_a_killed_write_are_removed(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ with
 
 agencies as (
 
-    select distinct coalesce(agency_code, 'Unknown') as agency_code
-    from {{ ref('stg_socrata__service_requests') }}
+    select distinct coalesce(staged.agency_code, 'Unknown') as agency_code
+    from {{ ref('stg_socrata__service_requests') }} as staged
+    {{ la311_window('staged') }}
 
 ),
 

@@ -1,16 +1,19 @@
 {{ config(unique_key='council_id') }}
 
 -- Neighborhood councils by number; the name is the one on the most recently updated request
--- (councils get renamed). Requests outside any council share the 'Unknown' row.
+-- (councils get renamed). Requests outside any council share the 'Unknown' row. An incremental
+-- run reads the requests updated since the last one folded: a council's newest request is among
+-- them whenever the council is, so its name is still the newest.
 with
 
 councils as (
 
-    select distinct on (council_number)
-        council_number,
-        coalesce(council_name, 'Unknown') as council_name
-    from {{ ref('stg_socrata__service_requests') }}
-    order by council_number asc, updated_at desc
+    select distinct on (staged.council_number)
+        staged.council_number,
+        coalesce(staged.council_name, 'Unknown') as council_name
+    from {{ ref('stg_socrata__service_requests') }} as staged
+    {{ la311_window('staged') }}
+    order by staged.council_number asc, staged.updated_at desc
 
 ),
 

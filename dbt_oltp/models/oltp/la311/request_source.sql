@@ -4,8 +4,9 @@ with
 
 request_sources as (
 
-    select distinct coalesce(request_source_name, 'Unknown') as request_source_name
-    from {{ ref('stg_socrata__service_requests') }}
+    select distinct coalesce(staged.request_source_name, 'Unknown') as request_source_name
+    from {{ ref('stg_socrata__service_requests') }} as staged
+    {{ la311_window('staged') }}
 
 ),
 

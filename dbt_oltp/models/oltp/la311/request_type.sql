@@ -4,8 +4,9 @@ with
 
 request_types as (
 
-    select distinct coalesce(request_type_name, 'Unknown') as request_type_name
-    from {{ ref('stg_socrata__service_requests') }}
+    select distinct coalesce(staged.request_type_name, 'Unknown') as request_type_name
+    from {{ ref('stg_socrata__service_requests') }} as staged
+    {{ la311_window('staged') }}
 
 ),
 

@@ -15,19 +15,14 @@
 -- depends_on: {{ ref('council') }}
 
 -- One row per LA 311 request, its latest version. Incremental on the source's updateddate: a
--- run merges the requests updated since the newest one folded in (that one again, so a request
--- loaded later with the same timestamp is not skipped): an update costs what changed.
+-- run merges the requests updated since the newest one folded in (macros/la311.sql): an update
+-- costs what changed.
 with
 
 requests as (
 
     select staged.* from {{ ref('stg_socrata__service_requests') }} as staged
-    {% if is_incremental() %}
-        where staged.updated_at >= (
-            select coalesce(max(built.updated_at), timestamp '1900-01-01')
-            from {{ this }} as built
-        )
-    {% endif %}
+    {{ la311_window('staged') }}
 
 ),
 

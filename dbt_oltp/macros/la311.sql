@@ -1,0 +1,19 @@
+{#
+  The LA 311 models' incremental window: the requests updated since the newest one
+  oltp.service_request holds (that one again, so a request loaded later with the same timestamp
+  is not skipped). The lookups (agency, council, request_source, request_type) run before
+  service_request in the same dbt run and read the same newest request, so every 311 model folds
+  the same window, and an update costs what changed, not the table. The first build (or a model
+  built before service_request exists) reads every request.
+
+  service_request is looked up, not ref'd: the lookups are its parents, and a ref would be a cycle.
+#}
+{% macro la311_window(alias) -%}
+    {%- set requests = built_service_requests() if is_incremental() else none -%}
+    {%- if requests %}
+    where {{ alias }}.updated_at >= (
+        select coalesce(max(built.updated_at), timestamp '1900-01-01')
+        from {{ requests }} as built
+    )
+    {%- endif %}
+{%- endmacro %}
