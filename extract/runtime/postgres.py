@@ -201,8 +201,15 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                     # byte-order collation: the same order as C.UTF-8 (code points), but
                     # Postgres compares C strings with memcmp and abbreviated keys, which halved
                     # the index builds of a 5M-row load (text keys: md5 hex digests)
-                    ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "--lc-collate=C",
-                     "--lc-ctype=C.UTF-8", "-U", USER],
+                    [
+                        "--auth=trust",
+                        "--auth-local=trust",
+                        "--encoding=utf8",
+                        "--lc-collate=C",
+                        "--lc-ctype=C.UTF-8",
+                        "-U",
+                        USER,
+                    ],
                     pgdata=pgdata,
                     user=user,
                 )
