@@ -4,12 +4,13 @@
   is not skipped). The lookups (agency, council, request_source, request_type) run before
   service_request in the same dbt run and read the same newest request, so every 311 model folds
   the same window, and an update costs what changed, not the table. The first build (or a model
-  built before service_request exists) reads every request.
+  built before service_request exists) reads every request. `incremental`: whether this run
+  folds a window (an incremental model's own is_incremental(); a table model says when).
 
   service_request is looked up, not ref'd: the lookups are its parents, and a ref would be a cycle.
 #}
-{% macro la311_window(alias) -%}
-    {%- set requests = built_service_requests() if is_incremental() else none -%}
+{% macro la311_window(alias, incremental=is_incremental()) -%}
+    {%- set requests = built_service_requests() if incremental else none -%}
     {%- if requests %}
     where {{ alias }}.updated_at >= (
         select coalesce(max(built.updated_at), timestamp '1900-01-01')

@@ -1,5 +1,5 @@
 {#
-  Macros that ask the database. The linter has no database: it skips this folder
+  Macros that ask the database or the invocation. The linter has neither: it skips this folder
   (exclude_macros_from_path in .sqlfluff) and takes the stand-ins defined there.
 #}
 
@@ -7,4 +7,9 @@
 {% macro built_service_requests() -%}
     {{ return(adapter.get_relation(
         database=this.database, schema=this.schema, identifier='service_request')) }}
+{%- endmacro %}
+
+{# Whether this run is a --full-refresh. #}
+{% macro is_full_refresh() -%}
+    {{ return(flags.FULL_REFRESH) }}
 {%- endmacro %}

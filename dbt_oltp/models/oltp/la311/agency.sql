@@ -5,9 +5,8 @@ with
 
 agencies as (
 
-    select distinct coalesce(staged.agency_code, 'Unknown') as agency_code
-    from {{ ref('stg_socrata__service_requests') }} as staged
-    {{ la311_window('staged') }}
+    select distinct lookups.agency_code
+    from {{ ref('int_la311__lookups') }} as lookups
 
 ),
 

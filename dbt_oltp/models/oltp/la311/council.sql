@@ -2,18 +2,17 @@
 
 -- Neighborhood councils by number; the name is the one on the most recently updated request
 -- (councils get renamed). Requests outside any council share the 'Unknown' row. An incremental
--- run reads the requests updated since the last one folded: a council's newest request is among
--- them whenever the council is, so its name is still the newest.
+-- run reads the requests updated since the last one folded (int_la311__lookups): a council's
+-- newest request is among them whenever the council is, so its name is still the newest.
 with
 
 councils as (
 
-    select distinct on (staged.council_number)
-        staged.council_number,
-        coalesce(staged.council_name, 'Unknown') as council_name
-    from {{ ref('stg_socrata__service_requests') }} as staged
-    {{ la311_window('staged') }}
-    order by staged.council_number asc, staged.updated_at desc
+    select distinct on (lookups.council_number)
+        lookups.council_number,
+        coalesce(lookups.council_name, 'Unknown') as council_name
+    from {{ ref('int_la311__lookups') }} as lookups
+    order by lookups.council_number asc, lookups.updated_at desc
 
 ),
 

@@ -4,9 +4,8 @@ with
 
 request_types as (
 
-    select distinct coalesce(staged.request_type_name, 'Unknown') as request_type_name
-    from {{ ref('stg_socrata__service_requests') }} as staged
-    {{ la311_window('staged') }}
+    select distinct lookups.request_type_name
+    from {{ ref('int_la311__lookups') }} as lookups
 
 ),
 
