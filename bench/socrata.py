@@ -79,18 +79,16 @@ def _settings(home: Path, url: str) -> Any:
 def _stage(name: str, home: str, url: str, work: str, options: dict[str, Any]) -> dict[str, Any]:
     """One stage of the chain, in this (child) process: its seconds and what it reports. dbt's
     modules are imported before the clock starts, as in a Dagster worker that has run dbt once."""
+    from extract.lake.export import export_oltp
+    from extract.pipelines import run_source
     from extract.runtime.dbt_invoke import run_dbt
 
     settings = _settings(Path(home), url)
     started = time.perf_counter()
     if name == "load":
-        from extract.pipelines import run_source
-
         run = run_source("socrata", settings=settings, options=options, to_lake=False)
         return {"seconds": time.perf_counter() - started, "load": run.load}
     if name == "export":
-        from extract.lake.export import export_oltp
-
         export = export_oltp(settings, tables=LA311_TABLES)
         return {
             "seconds": time.perf_counter() - started,
