@@ -120,6 +120,9 @@ class Settings:
     # dagster_max_processes; the DuckDB warehouse's steps still take its pool's one slot)
     dagster_executor: Literal["in_process", "multiprocess"] = "in_process"
     dagster_max_processes: int = 4
+    # what the DuckDB warehouse's build may hold in memory before it spills to disk (DuckDB's
+    # own default, 80% of the machine, let a 5M-request fact build reach 5 GiB)
+    duckdb_memory_limit: str = "1GB"
 
     @property
     def postgres_dir(self) -> Path:
@@ -279,6 +282,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         bq_max_bytes_billed=_env_int(env, "GOURMAND_BQ_MAX_BYTES_BILLED", 10 * 1024**3),
         dagster_executor=executor,  # type: ignore[arg-type]
         dagster_max_processes=max(_env_int(env, "GOURMAND_DAGSTER_MAX_PROCESSES", 4), 1),
+        duckdb_memory_limit=env.get("GOURMAND_DUCKDB_MEMORY_LIMIT") or "1GB",
     )
 
 

@@ -54,6 +54,7 @@ def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
     env.update(
         GOURMAND_WAREHOUSE=settings.warehouse,
         GOURMAND_WAREHOUSE_PATH=str(settings.warehouse_path),
+        GOURMAND_DUCKDB_MEMORY_LIMIT=settings.duckdb_memory_limit,
         GOURMAND_LAKE_URL=settings.lake_url.rstrip("/"),
         GOURMAND_LAKE_REGION=settings.lake_region,
     )

@@ -1,9 +1,20 @@
+{{
+    config(
+        sql_header="set local enable_sort = off;",
+    )
+}}
+
 -- LA 311 at a glance for the operational side: per month opened, request type and agency, how
 -- many requests, how many are closed and how long closing took. A `table`: dbt builds it under a
 -- temporary name and swaps it in with a rename in one transaction, so readers see the old summary
 -- or the new one, never an empty or half-built table (nothing references it by foreign key).
--- The median is over every request of a group, so a run recomputes the groups whole; requests
--- are grouped by their keys and the names joined to the 144-odd groups, not to every request.
+--
+-- The median is over every request of a group, so a run recomputes the groups whole, as cheaply
+-- as it can: one hash aggregation (parallel) collects each group's days to close, and each of
+-- the ~150 groups' medians sorts only its own days. Sorting all requests by group instead spilled
+-- 0.5 GB to disk at 5M requests and took 13 s (this takes 4 s); the planner prices the arrays'
+-- hash table as if it spilled, hence no sorts in this transaction (sql_header). Days are
+-- date_part's double precision (extract's numeric is several times slower to aggregate).
 with
 
 requests as (
@@ -33,9 +44,9 @@ grouped as (
         count(*) as requests,
         count(closed_at) as closed_requests,
         count(*) - count(closed_at) as open_requests,
-        percentile_cont(0.5) within group (
-            order by extract(epoch from closed_at - created_at) / 86400.0
-        ) as median_days_to_close
+        array_agg(date_part('epoch', closed_at - created_at) / 86400.0) filter (
+            where closed_at is not null
+        ) as days_to_close
 
     from requests
     group by 1, 2, 3
@@ -51,7 +62,10 @@ final as (
         grouped.requests,
         grouped.closed_requests,
         grouped.open_requests,
-        grouped.median_days_to_close
+        (
+            select percentile_cont(0.5) within group (order by closing.days_to_close)
+            from unnest(grouped.days_to_close) as closing (days_to_close)
+        ) as median_days_to_close
 
     from grouped
     inner join types on grouped.request_type_id = types.request_type_id
