@@ -3,8 +3,9 @@
   duplicate file): keep one row per key, the one with the latest last_edited_at. Identical
   duplicates tie, and either copy is the same row.
 
-  DuckDB and Postgres have DISTINCT ON (measured in DuckDB: cheaper than a row_number window,
-  which also leaves a column to drop); BigQuery filters the window with QUALIFY.
+  Postgres keeps the first row of each key with DISTINCT ON. DuckDB and BigQuery filter a
+  row_number window with QUALIFY: in DuckDB 2.0 under the warehouse's memory limit, DISTINCT ON
+  took 62 s for 5M LA 311 requests and the window 13 s (a bare copy of the rows: 10 s).
 #}
 {% macro latest_version(relation, key_columns) -%}
     {{ return(adapter.dispatch('latest_version')(relation, key_columns)) }}
@@ -16,7 +17,15 @@
     order by {{ key_columns | join(', ') }}, last_edited_at desc
 {%- endmacro %}
 
+{% macro duckdb__latest_version(relation, key_columns) -%}
+    {{ latest_version_by_window(relation, key_columns) }}
+{%- endmacro %}
+
 {% macro bigquery__latest_version(relation, key_columns) -%}
+    {{ latest_version_by_window(relation, key_columns) }}
+{%- endmacro %}
+
+{% macro latest_version_by_window(relation, key_columns) -%}
     select *
     from {{ relation }}
     where true
