@@ -171,6 +171,39 @@ def test_median_days_to_close_per_agency_matches_python(loaded):
         assert median == pytest.approx(statistics.median(days), abs=1e-6)
 
 
+def test_the_summary_matches_python_per_month_type_and_agency(loaded):
+    """reporting.service_request_summary (its medians from per-group arrays) against the
+    groups computed here from the raw rows."""
+    settings = loaded[0]
+    rows = pg_rows(
+        settings,
+        "select date_trunc('month', createddate)::date, coalesce(requesttype, 'Unknown'), "
+        "coalesce(owner, 'Unknown'), extract(epoch from closeddate - createddate) / 86400 "
+        "from raw_socrata.service_requests",
+    )
+    groups: dict[tuple, list] = {}
+    for month, kind, agency, days in rows:
+        groups.setdefault((month, kind, agency), []).append(days)
+    summary = {
+        (month, kind, agency): (requests, closed, still_open, median)
+        for month, kind, agency, requests, closed, still_open, median in pg_rows(
+            settings,
+            "select created_month, request_type_name, agency_code, requests, closed_requests, "
+            "open_requests, median_days_to_close from reporting.service_request_summary",
+        )
+    }
+    assert set(summary) == set(groups)
+    for key, days in groups.items():
+        closed_days = [float(d) for d in days if d is not None]
+        requests, closed, still_open, median = summary[key]
+        assert (requests, closed, still_open) == (len(days), len(closed_days),
+                                                  len(days) - len(closed_days)), key  # fmt: skip
+        if closed_days:
+            assert median == pytest.approx(statistics.median(closed_days), abs=1e-6), key
+        else:
+            assert median is None, key
+
+
 def test_the_summary_is_one_swapped_table(loaded):
     settings, full, update, *_ = loaded
     assert pg_rows(settings, "select sum(requests) from reporting.service_request_summary") == [
