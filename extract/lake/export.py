@@ -167,9 +167,10 @@ def _snapshot(settings: Settings) -> Iterator[tuple[Any, str]]:
     """One read-only snapshot for every stream of the export (psycopg2 connection, snapshot id):
     the tables, the tombstones and the halves of a split table are read as of one moment."""
     conn = connect(settings)
+    # psycopg2 opens the transaction itself: its first statement runs at this level
+    conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     try:
         with conn.cursor() as cur:
-            cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cur.execute("SELECT pg_export_snapshot()")
             snapshot = cur.fetchone()[0]
         yield conn, snapshot
