@@ -129,6 +129,26 @@ CHROMIUM_ARGS = [
 ]
 
 
+# no network: a proxy that goes nowhere for Chromium's own traffic (loopback included)
+OFFLINE_CHROMIUM_ARGS = [
+    *CHROMIUM_ARGS, "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+]  # fmt: skip
+
+
+def file_only_route(outside: list[str]) -> Any:
+    """A Playwright route handler that lets the page's own files through and aborts every
+    other request, recording its URL in `outside`."""
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    return route
+
+
 def chromium_or_skip() -> Path:
     """Debian's chromium, which `make test` installs when it can; a loud skip otherwise, and a
     failure in CI."""

@@ -123,21 +123,18 @@ def _literal(cur: Any, value: Any) -> str:
     return cur.mogrify("%s", (value,)).decode()
 
 
-def _arrow_types(settings: Settings, schema: str, table: str) -> dict[str, pa.DataType]:
+def _arrow_types(cur: Any, schema: str, table: str) -> dict[str, pa.DataType]:
     """The Arrow type of each column the driver's own mapping would not keep: integers of any
     width as int64 and numeric as decimal, the types the lake has always had (the ADBC driver
-    gives int32 for `integer` and text for `numeric`)."""
+    gives int32 for `integer` and text for `numeric`). Read on the export's own connection."""
     import pyarrow as pa
 
-    conn = connect(settings, read_only=True)
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT column_name, data_type, numeric_precision, numeric_scale "
-            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            (schema, table),
-        )
-        rows = cur.fetchall()
-    conn.close()
+    cur.execute(
+        "SELECT column_name, data_type, numeric_precision, numeric_scale "
+        "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (schema, table),
+    )
+    rows = cur.fetchall()
     types: dict[str, pa.DataType] = {}
     for name, data_type, precision, scale in rows:
         if data_type in ("smallint", "integer"):
@@ -449,7 +446,7 @@ def export_oltp(
         jobs = []
         for folder, source, where, column, key in sources:
             schema_name, _, table_name = source.partition(".")
-            types = _arrow_types(settings, schema_name, table_name.strip('"'))
+            types = _arrow_types(cur, schema_name, table_name.strip('"'))
             written[folder] = _Written()
             for part in _parts(cur, lake, load_id, folder, source, where, not where):
                 jobs.append((part, types, column, key))

@@ -60,6 +60,20 @@ def _column(rows: Sequence[tuple[Any, ...]], i: int) -> list[Any]:
     return [row[i] for row in rows]
 
 
+def _bars(rows: list[tuple], series: dict[str, int], barmode: str, y_title: str) -> Any:
+    """Bars of the columns `series` (name -> column index) against column 0, grouped or
+    stacked; None without rows (the page then says there is nothing to show)."""
+    import plotly.graph_objects as go
+
+    if not rows:
+        return None
+    figure = go.Figure(
+        [go.Bar(x=_column(rows, 0), y=_column(rows, i), name=name) for name, i in series.items()]
+    )
+    figure.update_layout(barmode=barmode, yaxis={"title": y_title})
+    return figure
+
+
 def _businesses(settings: Settings) -> Page:
     import plotly.graph_objects as go
 
@@ -184,15 +198,7 @@ def _la311(settings: Settings) -> Page:
         "select agency_code, median_days_to_close, average_days_to_close, closed_requests "
         "from marts.days_to_close_by_agency order by median_days_to_close desc",
     )
-    figure = None
-    if rows:
-        figure = go.Figure(
-            [
-                go.Bar(x=_column(rows, 0), y=_column(rows, 1), name="median"),
-                go.Bar(x=_column(rows, 0), y=_column(rows, 2), name="mean"),
-            ]
-        )
-        figure.update_layout(barmode="group", yaxis={"title": "days to close"})
+    figure = _bars(rows, {"median": 1, "mean": 2}, "group", "days to close")
     page.charts.append(
         Chart("days_to_close_by_agency", "Days to close per agency", columns, rows, figure)
     )
@@ -234,12 +240,7 @@ def _hr(settings: Settings) -> Page:
             "order by department",
             [int(year)],
         )
-    figure = None
-    if rows:
-        figure = go.Figure(
-            [go.Bar(x=_column(rows, 0), y=_column(rows, i), name=f"Q{i}") for i in (1, 2, 3, 4)]
-        )
-        figure.update_layout(barmode="stack", yaxis={"title": f"hires in {year}"})
+    figure = _bars(rows, {f"Q{i}": i for i in (1, 2, 3, 4)}, "stack", f"hires in {year}")
     page.charts.append(
         Chart(
             "hires_by_quarter", f"Hires per department and quarter, {year}", columns, rows, figure
@@ -266,7 +267,6 @@ def _hr(settings: Settings) -> Page:
 
 
 def _quality(settings: Settings) -> Page:
-    import plotly.graph_objects as go
 
     page = Page("quality", "Quality", "Every check's verdicts per day (quality.check_results).")
     columns, rows = _oltp(
@@ -275,15 +275,7 @@ def _quality(settings: Settings) -> Page:
         "count(*) FILTER (WHERE NOT passed) AS failed FROM quality.check_results "
         "GROUP BY 1 ORDER BY 1",
     )
-    figure = None
-    if rows:
-        figure = go.Figure(
-            [
-                go.Bar(x=_column(rows, 0), y=_column(rows, 1), name="passed"),
-                go.Bar(x=_column(rows, 0), y=_column(rows, 2), name="failed"),
-            ]
-        )
-        figure.update_layout(barmode="stack", yaxis={"title": "check results"})
+    figure = _bars(rows, {"passed": 1, "failed": 2}, "stack", "check results")
     page.charts.append(
         Chart("check_results_per_day", "Check results per day", columns, rows, figure)
     )

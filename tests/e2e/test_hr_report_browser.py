@@ -38,7 +38,7 @@ def _warehouse(path: Path) -> None:
 def test_the_hr_report_renders_offline_in_a_browser(tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
-    from tests.support import CHROMIUM_ARGS, chromium_or_skip
+    from tests.support import OFFLINE_CHROMIUM_ARGS, chromium_or_skip, file_only_route
 
     chromium = chromium_or_skip()
     db = tmp_path / "warehouse.duckdb"
@@ -56,15 +56,10 @@ def test_the_hr_report_renders_offline_in_a_browser(tmp_path: Path):
 
     # no network: a proxy that goes nowhere for Chromium's own traffic (loopback included),
     # and every request but the page's own file aborted and recorded
-    args = [*CHROMIUM_ARGS, "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+    args = OFFLINE_CHROMIUM_ARGS
     outside: list[str] = []
 
-    def route(r) -> None:
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
+    route = file_only_route(outside)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium), args=args)

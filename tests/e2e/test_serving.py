@@ -79,21 +79,16 @@ def test_extracts_equal_their_marts(demoed):
 def test_every_dashboard_page_renders_offline(demoed):
     from playwright.sync_api import sync_playwright
 
-    from tests.support import CHROMIUM_ARGS, chromium_or_skip
+    from tests.support import OFFLINE_CHROMIUM_ARGS, chromium_or_skip, file_only_route
 
     home, _ = demoed
     site = home / "reports" / "site"
     chromium = chromium_or_skip()
-    args = [*CHROMIUM_ARGS, "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+    args = OFFLINE_CHROMIUM_ARGS
     outside: list[str] = []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def route(r) -> None:
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
+    route = file_only_route(outside)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium), args=args)

@@ -205,9 +205,9 @@ load_lake_to_bigquery(load_settings(dict(os.environ)), after_load=die)
 """
 
 
-def test_a_load_killed_before_its_ledger_write_loads_nothing_twice(
-    make_settings, bq_emulator, tmp_path
-):
+def _killed_after_loading(make_settings, bq_emulator, tmp_path, ids: list[str]):
+    """A lake with one file of `ids` in oltp/business, loaded by a process SIGKILLed between
+    the load job and the ledger write; (settings, the table's lake folder)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -215,8 +215,7 @@ def test_a_load_killed_before_its_ledger_write_loads_nothing_twice(
     settings = make_settings(**env)
     folder = tmp_path / "home" / "lake" / "oltp" / "business"
     folder.mkdir(parents=True)
-    pq.write_table(pa.table({"business_id": ["a", "b", "c"]}), folder / "1.parquet")
-
+    pq.write_table(pa.table({"business_id": ids}), folder / "1.parquet")
     child = subprocess.run(
         [sys.executable, "-c", KILLED_LOAD],
         env={**os.environ, **env, "PYTHONPATH": str(settings.project_root)},
@@ -224,6 +223,13 @@ def test_a_load_killed_before_its_ledger_write_loads_nothing_twice(
     )  # fmt: skip
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert "LOADED business" in child.stdout
+    return settings, folder
+
+
+def test_a_load_killed_before_its_ledger_write_loads_nothing_twice(
+    make_settings, bq_emulator, tmp_path
+):
+    settings, folder = _killed_after_loading(make_settings, bq_emulator, tmp_path, ["a", "b", "c"])
     target = BigQueryLake(settings)
     assert target.ledger() == {"oltp/business/1.parquet": ("business", "loading")}
 
@@ -244,17 +250,7 @@ def test_a_file_a_killed_load_left_behind_and_the_lake_removed_leaves_no_rows(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    env = {"GOURMAND_HOME": str(tmp_path / "home"), **bq_environment(bq_emulator)}
-    settings = make_settings(**env)
-    folder = tmp_path / "home" / "lake" / "oltp" / "business"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.table({"business_id": ["a", "b"]}), folder / "1.parquet")
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_LOAD],
-        env={**os.environ, **env, "PYTHONPATH": str(settings.project_root)},
-        capture_output=True, text=True, timeout=120, cwd=settings.project_root,
-    )  # fmt: skip
-    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    settings, folder = _killed_after_loading(make_settings, bq_emulator, tmp_path, ["a", "b"])
     (folder / "1.parquet").unlink()
     pq.write_table(pa.table({"business_id": ["c"]}), folder / "2.parquet")
     again = load_lake_to_bigquery(settings)["business"]
