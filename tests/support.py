@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -187,10 +187,16 @@ CHAIN_WAREHOUSE = (
 PROCESSING_TIME = ("last_edited_at", "version_edited_at", "_dlt_load_id", "_dlt_id")
 
 
+def _value(value: Any) -> Any:
+    # a float aggregate (an average) may differ in its last bits with the order the engine summed
+    # in: equal to 12 significant digits is equal
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
 def _digest(columns: list[str], rows: list[tuple], keep: list[int]) -> str:
     import hashlib
 
-    lines = sorted(repr(tuple(row[i] for i in keep)) for row in rows)
+    lines = sorted(repr(tuple(_value(row[i]) for i in keep)) for row in rows)
     return hashlib.md5("\n".join([repr([columns[i] for i in keep]), *lines]).encode()).hexdigest()
 
 
@@ -198,17 +204,34 @@ def chain_checksums(settings: Any, *, with_edit_times: bool = False) -> dict[str
     """A digest of every row of every table of the Yelp chain: the OLTP model, the lake as the
     warehouse reads it (the staging views), the warehouse and the marts. Processing-time columns
     are left out unless `with_edit_times` (two homes fed the same data differ only there)."""
+    staged = [f"dwh_staging.stg_lake__{t}" for t in CHAIN_OLTP]
+    return table_checksums(
+        settings,
+        [f'oltp."{table}"' for table in CHAIN_OLTP],
+        [*staged, *CHAIN_WAREHOUSE],
+        with_edit_times=with_edit_times,
+    )
+
+
+def table_checksums(
+    settings: Any,
+    postgres: Sequence[str],
+    warehouse: Sequence[str],
+    *,
+    with_edit_times: bool = False,
+) -> dict[str, str]:
+    """A digest of every row of each table named, in Postgres and in the warehouse, without the
+    processing-time columns unless `with_edit_times`."""
     from extract.runtime.query import run_query
 
     def keep(columns: list[str]) -> list[int]:
         return [i for i, c in enumerate(columns) if with_edit_times or c not in PROCESSING_TIME]
 
     out: dict[str, str] = {}
-    for table in CHAIN_OLTP:
-        columns, rows = run_query(f'select * from oltp."{table}"', settings=settings, internal=True)
-        out[f"oltp.{table}"] = _digest(columns, rows, keep(columns))
-    staged = [f"dwh_staging.stg_lake__{t}" for t in CHAIN_OLTP]
-    for name in (*staged, *CHAIN_WAREHOUSE):
+    for name in postgres:
+        columns, rows = run_query(f"select * from {name}", settings=settings, internal=True)
+        out[name.replace('"', "")] = _digest(columns, rows, keep(columns))
+    for name in warehouse:
         # the staging views read the lake's files: the pipeline's door, not the analysts'
         columns, rows = run_query(
             f"select * from {name}", target="warehouse", settings=settings, internal=True

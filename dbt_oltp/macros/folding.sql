@@ -46,6 +46,12 @@
         deleted_at timestamp with time zone not null
     );
     create index if not exists deleted_rows_deleted_at on oltp_meta.deleted_rows (deleted_at);
+    -- the raw LA 311 loads each 311 model has folded (macros/la311.sql)
+    create table if not exists oltp_meta.folded_loads (
+        model text not null,
+        load_id text not null,
+        primary key (model, load_id)
+    );
 {%- endmacro %}
 
 {# Survey days the Yelp source has loaded: one per businesses batch in its ledger. #}

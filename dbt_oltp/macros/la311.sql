@@ -1,21 +1,50 @@
 {#
-  The LA 311 models' incremental window: the requests updated since the newest one
-  oltp.service_request holds (that one again, so a request loaded later with the same timestamp
-  is not skipped). The lookups (agency, council, request_source, request_type) run before
-  service_request in the same dbt run and read the same newest request, so every 311 model folds
-  the same window, and an update costs what changed, not the table. The first build (or a model
-  built before service_request exists) reads every request. `incremental`: whether this run
-  folds a window (an incremental model's own is_incremental(); a table model says when).
+  Folding LA 311 loads into the OLTP model, in any order and any number of times.
 
-  service_request is looked up, not ref'd: the lookups are its parents, and a ref would be a
-  cycle. The newest update is read first and written into the query as a constant: compared with
-  a subquery, whose value the planner cannot know, Postgres guessed a third of the table and
-  scanned all 5M requests for a 1% update; with the constant it reads the window from the
-  updateddate index.
+  Every finished socrata load records its load ids in raw_socrata._socrata_loads (after its
+  dedupe and indexes: a load listed there is whole). Each 311 model remembers, in
+  oltp_meta.folded_loads, the loads it has folded; a run folds the finished loads that some 311
+  model has not folded yet (int_la311__fold_scope, built first), whatever their order: a year
+  loaded after a later one, an update, a year loaded again. The raw rows carry their load id
+  (_dlt_load_id, indexed), so a run reads the rows of its loads only: an update costs what it
+  brought, not the table.
+
+  Why not the newest updated_at already folded (this project's first window): a year loaded after
+  a later year has only older timestamps and was never folded, and a later year's requests last
+  updated before the earlier load's newest were skipped too.
+
+  The scope is one table built at the start of the run, so every 311 model of the run folds the
+  same loads (the lookups never miss a value service_request's foreign keys need), and each
+  model's post-hook records exactly those (in the model's transaction: a crash records nothing,
+  and the next run folds the same loads again). The load ids are written into each query as
+  constants, so Postgres reads the window from the load-id index: with a subquery whose value it
+  cannot know, it guessed a third of the table and scanned all 5M requests for a 1% update.
 #}
-{% macro la311_window(alias, incremental=is_incremental()) -%}
-    {%- set watermark = service_requests_watermark() if incremental else none -%}
-    {%- if watermark is not none %}
-    where {{ alias }}.updated_at >= cast('{{ watermark | replace("'", "''") }}' as timestamp with time zone)
+
+{# The 311 models that fold loads (each keeps its own ledger in oltp_meta.folded_loads). #}
+{% macro la311_folding_models() -%}
+    {{ return(['agency', 'council', 'request_source', 'request_type', 'service_request']) }}
+{%- endmacro %}
+
+{# The filter of a 311 model's requests (`alias` reads stg_socrata__service_requests): the
+   loads in this run's scope. #}
+{% macro la311_window(alias) -%}
+    {%- set loads = la311_scope() %}
+    where
+    {%- if loads | length > 0 %} {{ alias }}.load_id in ({{ la311_literals(loads) }})
+    {%- else %} false
     {%- endif %}
+{%- endmacro %}
+
+{# Load ids as SQL string literals (they come from the ledger, quoted all the same). #}
+{% macro la311_literals(loads) -%}
+    {%- for load in loads %}'{{ load | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{# Post-hook of the 311 models: this run's scope is folded into this model. #}
+{% macro record_folded_loads() -%}
+    insert into oltp_meta.folded_loads (model, load_id)
+    select '{{ this.identifier }}', scope.load_id
+    from {{ ref('int_la311__fold_scope') }} as scope
+    on conflict do nothing
 {%- endmacro %}

@@ -2,7 +2,10 @@
 requests, the reset, the load metadata table, and the post-load ANALYZE / VACUUM.
 
 `raw_socrata._socrata_loads` keeps one row per load: mode, years, since, the watermark after the
-load, inserted, updated, rejected and seconds (as the LA 311 pipelines wrote after each load).
+load, inserted, updated, rejected and seconds (as the LA 311 pipelines wrote after each load),
+and its load ids. That row is written last, once the load is whole (deduplicated, indexed): the
+OLTP model folds the loads listed there that it has not folded yet (dbt_oltp/macros/la311.sql),
+so a load is never folded half-written, and loads fold in any order.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ ANALYZE_ALL_SHARE = 0.1  # ANALYZE every column when a load changed more than th
 def _table_exists(cur: Any) -> bool:
     cur.execute("SELECT to_regclass(%s)", (f"{DATASET}.{RESOURCE}",))
     return cur.fetchone()[0] is not None
+
+
+def _has_load_ids(cur: Any) -> bool:
+    cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+        "AND table_name = '_socrata_loads' AND column_name = 'load_ids'",
+        (DATASET,),
+    )
+    return cur.fetchone() is not None
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -62,6 +74,7 @@ def prepare_bulk(settings: Settings) -> bool:
             if empty:
                 cur.execute(f"DROP INDEX IF EXISTS {DATASET}.service_requests_srnumber")
                 cur.execute(f"DROP INDEX IF EXISTS {DATASET}.service_requests_updateddate")
+                cur.execute(f"DROP INDEX IF EXISTS {DATASET}.service_requests_load_id")
     conn.close()
     return empty
 
@@ -138,6 +151,7 @@ def after_load(
     updated: int,
     rejected: int,
     seconds: float,
+    load_ids: Sequence[str],
 ) -> dict[str, Any]:
     """Record the load, refresh the planner's statistics, VACUUM after a large rewrite."""
     conn = connect(settings)
@@ -147,8 +161,17 @@ def after_load(
             f"CREATE TABLE IF NOT EXISTS {LOADS} (mode text NOT NULL, years text, since text, "
             "watermark text, inserted bigint NOT NULL, updated bigint NOT NULL, "
             "rejected bigint NOT NULL, seconds double precision NOT NULL, "
-            "vacuumed boolean NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())"
+            "vacuumed boolean NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(), "
+            "load_ids text)"
         )
+        load_ids = list(load_ids)
+        if not _has_load_ids(cur):
+            # a home loaded before load ids were recorded: every load its rows came from has
+            # finished, and this row lists them too, so the OLTP model can fold by load
+            cur.execute(f"ALTER TABLE {LOADS} ADD COLUMN load_ids text")
+            if _table_exists(cur):
+                cur.execute(f"SELECT DISTINCT _dlt_load_id FROM {TABLE}")
+                load_ids = sorted({*load_ids, *(r[0] for r in cur.fetchall())})
         total = 0
         removed = 0
         if _table_exists(cur):
@@ -162,6 +185,10 @@ def after_load(
             # index scan of the changes instead of a scan of the table
             cur.execute(
                 f"CREATE INDEX IF NOT EXISTS service_requests_updateddate ON {TABLE} (updateddate)"
+            )
+            # the OLTP models read the rows of the loads they fold: `_dlt_load_id IN (...)`
+            cur.execute(
+                f"CREATE INDEX IF NOT EXISTS service_requests_load_id ON {TABLE} (_dlt_load_id)"
             )
             # the planner's row estimate (the last ANALYZE's): no count(*) over millions
             cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
@@ -197,12 +224,14 @@ def after_load(
         "rejected": rejected,
         "seconds": round(seconds, 3),
         "vacuumed": vacuumed,
+        "load_ids": ",".join(load_ids),
     }
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(
             f"INSERT INTO {LOADS} (mode, years, since, watermark, inserted, updated, rejected, "
-            "seconds, vacuumed) VALUES (%(mode)s, %(years)s, %(since)s, %(watermark)s, "
-            "%(inserted)s, %(updated)s, %(rejected)s, %(seconds)s, %(vacuumed)s)",
+            "seconds, vacuumed, load_ids) VALUES (%(mode)s, %(years)s, %(since)s, "
+            "%(watermark)s, %(inserted)s, %(updated)s, %(rejected)s, %(seconds)s, "
+            "%(vacuumed)s, %(load_ids)s)",
             record,
         )
     conn.close()

@@ -105,7 +105,7 @@ def _update(
     run.load = socrata_loads.after_load(
         settings, dedupe=False, mode="update", years=[], since=options["since"],
         newest=stats.newest, inserted=inserted, updated=updated, rejected=ledger.rejected,
-        seconds=seconds,
+        seconds=seconds, load_ids=[load_id],
     )  # fmt: skip
     return run
 
@@ -131,6 +131,7 @@ def _after_load(settings: Settings, options: Options, run: SourceRun, say: Say) 
         updated=main.updated if main else 0,
         rejected=sum(e["rejected"] for e in run.ledger),
         seconds=run.seconds,
+        load_ids=run.load_ids,
     )
 
 

@@ -1,11 +1,14 @@
 {{ config(materialized='incremental', unique_key='service_request_key') }}
 
 -- One row per LA 311 request, its latest version, keyed to the request dimensions and dim_date.
--- Incremental on the source's updated_at: a build reads the lake rows (every exported version,
--- stg_lake__service_request) updated since the newest one built (that one again, so a request
--- exported later with the same timestamp is not missed) and replaces those requests, so a
--- daily update costs the day's changes. The filter runs before the per-request dedupe, so
--- Parquet row groups outside the window are skipped instead of deduplicating the whole history.
+-- Incremental on last_edited_at, the time the OLTP model folded a version: a build reads the lake
+-- rows (every exported version, stg_lake__service_request) folded since the newest one built
+-- (that one again: the rows of one fold share its stamp) and replaces those requests, so a daily
+-- update costs the day's changes. Not the source's updated_at: a year loaded after a later one
+-- has only older timestamps, and would never be read. The OLTP folds are one at a time, so the
+-- stamps grow in the order the lake receives them. The filter runs before the per-request
+-- dedupe, so Parquet row groups outside the window are skipped instead of deduplicating the
+-- whole history.
 with
 
 lake_rows as (
@@ -18,8 +21,11 @@ changed as (
 
     select * from lake_rows
     {% if is_incremental() %}
-        where updated_at >= (
-            select coalesce(max(built.updated_at), cast('1900-01-01' as {{ timestamptz_type() }}))
+        where last_edited_at >= (
+            select
+                coalesce(
+                    max(built.last_edited_at), cast('1900-01-01' as {{ timestamptz_type() }})
+                )
             from {{ this }} as built
         )
     {% endif %}

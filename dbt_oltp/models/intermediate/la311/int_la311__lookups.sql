@@ -1,4 +1,6 @@
--- The lookup values of the requests in the 311 window (macros/la311.sql), each combination once
+-- depends_on: {{ ref('int_la311__fold_scope') }}
+
+-- The lookup values of the requests this run folds (macros/la311.sql), each combination once
 -- with the newest update that carries it: one scan of the requests for the four lookup tables
 -- (agency, council, request_source, request_type), which each scanned them whole before.
 with
@@ -6,7 +8,7 @@ with
 requests as (
 
     select staged.* from {{ ref('stg_socrata__service_requests') }} as staged
-    {{ la311_window('staged', incremental=not is_full_refresh()) }}
+    {{ la311_window('staged') }}
 
 ),
 

@@ -13,10 +13,11 @@
 -- depends_on: {{ ref('agency') }}
 -- depends_on: {{ ref('request_source') }}
 -- depends_on: {{ ref('council') }}
+-- depends_on: {{ ref('int_la311__fold_scope') }}
 
--- One row per LA 311 request, its latest version. Incremental on the source's updateddate: a
--- run merges the requests updated since the newest one folded in (macros/la311.sql): an update
--- costs what changed.
+-- One row per LA 311 request, its latest version. Incremental by load: a run merges the requests
+-- of the raw loads it folds (macros/la311.sql), in whatever order they were loaded: an update
+-- costs what it brought.
 with
 
 requests as (

@@ -26,6 +26,7 @@ source as (
         'zipcode': 'text',
         'latitude': 'double precision',
         'longitude': 'double precision',
+        '_dlt_load_id': 'text',
     }) }}
 
 ),
@@ -55,6 +56,8 @@ renamed as (
         zipcode as zip_code,
         latitude,
         longitude,
+        -- the load that brought this version: the 311 models fold by load (macros/la311.sql)
+        _dlt_load_id as load_id,
         anonymous = 'Y' as is_anonymous
 
     from source

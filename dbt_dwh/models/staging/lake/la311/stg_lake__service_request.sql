@@ -1,6 +1,6 @@
 -- Every exported version of each LA 311 request, as the lake holds them (it only appends), or
 -- no rows before the first 311 load. Unlike the other staging views this one keeps all
--- versions: fct_service_request filters on updated_at before it takes the latest version per
+-- versions: fct_service_request filters on last_edited_at before it takes the latest version per
 -- request, and the filter only reaches the Parquet scan (skipping row groups) ahead of the
 -- dedupe. The view is inlined into the query that reads it, on each warehouse.
 with
