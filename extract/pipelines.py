@@ -19,6 +19,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from extract.lake import files as lake_mod
+from extract.runtime.locks import home_lock, source_lock
 from extract.runtime.postgres import connect, oltp_dsn
 from extract.settings import Settings, get_settings
 from extract.sources import census, states, yelp
@@ -237,16 +238,19 @@ def run_source(
     `options` are the source's own (Socrata's: extract/sources/socrata/runner.py)."""
     settings = settings or get_settings()
     spec = SOURCES[name]
-    resolved = spec.resolve_options(settings, options)
-    batch = spec.batch_of(day, resolved)
     say = on_progress or (lambda _msg: None)
-    if spec.load_instead is not None:
-        instead = spec.load_instead(spec, settings, resolved, batch, to_lake, say)
-        if instead is not None:
-            return instead
-    days = [day] if day is not None else []
-    (run,) = _load(spec, settings, days, [batch], resources, to_lake, say, resolved)
-    return run
+    # one load of a source at a time per home: its dlt pipeline folders, state and raw schema
+    # are shared by every run, and two loads at once broke them
+    with home_lock(settings, source_lock(name), f"a load of {name}", say):
+        resolved = spec.resolve_options(settings, options)
+        batch = spec.batch_of(day, resolved)
+        if spec.load_instead is not None:
+            instead = spec.load_instead(spec, settings, resolved, batch, to_lake, say)
+            if instead is not None:
+                return instead
+        days = [day] if day is not None else []
+        (run,) = _load(spec, settings, days, [batch], resources, to_lake, say, resolved)
+        return run
 
 
 def run_days(
@@ -267,11 +271,12 @@ def run_days(
     say = on_progress or (lambda _msg: None)
     ordered = sorted(set(days))
     runs: list[SourceRun] = []
-    for first in range(0, len(ordered), DAYS_PER_LOAD):
-        chunk = ordered[first : first + DAYS_PER_LOAD]
-        batches = [spec.batch_of(d, {}) for d in chunk]
-        options = spec.resolve_options(settings, None)
-        runs += _load(spec, settings, chunk, batches, resources, to_lake, say, options)
+    with home_lock(settings, source_lock(name), f"a load of {name}", say):
+        for first in range(0, len(ordered), DAYS_PER_LOAD):
+            chunk = ordered[first : first + DAYS_PER_LOAD]
+            batches = [spec.batch_of(d, {}) for d in chunk]
+            options = spec.resolve_options(settings, None)
+            runs += _load(spec, settings, chunk, batches, resources, to_lake, say, options)
     return runs
 
 

@@ -32,7 +32,7 @@ from dagster import DagsterExecutionInterruptedError, get_dagster_logger
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
 
-from extract.runtime.dbt_invoke import DbtThread
+from extract.runtime.dbt_invoke import DbtThread, dbt_write_lock
 from extract.settings import get_settings
 
 logger = get_dagster_logger()
@@ -134,7 +134,9 @@ class HomeDbtCliResource(DbtCliResource):
         start = kept if kept.exists() else Path(self.project_dir) / "target" / PARTIAL_PARSE
         if start.exists():
             shutil.copy(start, target / PARTIAL_PARSE)
-        yield from self.cli(args, context=context, target_path=target).stream()
+        # one writer of the OLTP model (or the warehouse) per home, whoever starts it
+        with dbt_write_lock(get_settings(), self.project_dir, args, context.log.info):
+            yield from self.cli(args, context=context, target_path=target).stream()
         # the newest parse state of this home: written beside, then renamed over (atomic)
         if (target / PARTIAL_PARSE).exists():
             beside = runs / f".{PARTIAL_PARSE}.{os.getpid()}"

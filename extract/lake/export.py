@@ -419,8 +419,18 @@ def export_oltp(
     full_refresh: bool = False,
 ) -> ExportResult:
     """Export what changed in `oltp` since the last export (all of it with `full_refresh`,
-    which also deletes the tables' earlier files)."""
+    which also deletes the tables' earlier files). One export at a time per home: an export
+    starts by deleting the files of exports that never finished, which would be another's."""
+    from extract.runtime.locks import LAKE_EXPORT, home_lock
+
     settings = settings or get_settings()
+    with home_lock(settings, LAKE_EXPORT, "the lake export"):
+        return _export_oltp(settings, tables, full_refresh)
+
+
+def _export_oltp(
+    settings: Settings, tables: Sequence[str] | None, full_refresh: bool
+) -> ExportResult:
     selected = list(tables or oltp_tables(settings))
     if not selected:
         raise RuntimeError("schema oltp has no tables yet: build dbt_oltp first")

@@ -19,7 +19,8 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,24 @@ def _close_duckdb() -> None:
             DuckDBConnectionManager._ENV = None
 
 
+# dbt commands that write the project's tables
+WRITING_COMMANDS = frozenset({"run", "build", "seed", "snapshot"})
+
+
+def dbt_write_lock(
+    settings: Settings, project: str, args: Sequence[str], say: Callable[[str], None] | None = None
+) -> AbstractContextManager[None]:
+    """The home's step lock of what `dbt <args>` in `project` writes (the OLTP model or the
+    warehouse); none for a command that only reads (parse, compile, test, ls)."""
+    from extract.runtime.locks import OLTP, WAREHOUSE, home_lock
+
+    command = next((a for a in args if not a.startswith("-")), "")
+    if command not in WRITING_COMMANDS:
+        return nullcontext()
+    name = OLTP if Path(project).name == "dbt_oltp" else WAREHOUSE
+    return home_lock(settings, name, f"dbt {command} in {Path(project).name}", say)
+
+
 def run_dbt(
     project: str, args: list[str], settings: Settings, *, target_path: Path | None = None
 ) -> DbtRun:
@@ -124,7 +143,11 @@ def run_dbt(
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
-    with _ONE_AT_A_TIME, environment(dbt_environment(settings)):
+    with (
+        dbt_write_lock(settings, project, args),
+        _ONE_AT_A_TIME,
+        environment(dbt_environment(settings)),
+    ):
         try:
             result = dbtRunner(callbacks=[collect]).invoke(argv)
             returncode = 0 if result.success else 1
