@@ -23,22 +23,21 @@ from extract.settings import child_environment, get_settings
 console = Console(stderr=True)
 
 
-# Commands whose very job is to start or stop a helper process: they leave it as asked.
-_MANAGES_HELPERS = {"sandbox", "postgres"}
-
-
 @click.group()
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Gourmand: an open ELT warehouse for local-business and civic data."""
-    if ctx.invoked_subcommand in _MANAGES_HELPERS or ctx.resilient_parsing:
+    # `gourmand sandbox` starts and stops the sandbox as asked: it is left to do so
+    if ctx.invoked_subcommand == "sandbox" or ctx.resilient_parsing:
         return
     from extract.runtime.processes import leave_as_found
 
-    # exits with the command (a SystemExit included): a sandbox it started is stopped
-    # not wrapped: the line ends in a command to copy
+    # exits with the command (a SystemExit included): the sandbox is stopped if it was its last
+    # user; not wrapped: the line ends in a command to copy
     say = lambda msg: console.print(f"[dim]{msg}[/dim]", soft_wrap=True)  # noqa: E731
-    ctx.with_resource(leave_as_found(get_settings(), say))
+    # `gourmand postgres` starts the embedded Postgres on purpose: no notice of it
+    tell_postgres = ctx.invoked_subcommand != "postgres"
+    ctx.with_resource(leave_as_found(get_settings(), say, tell_postgres=tell_postgres))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -61,11 +60,30 @@ def sandbox(ctx: click.Context, detach: bool, stop: bool, status: bool) -> None:
     if detach:
         if ctx.args:
             settings = settings.with_(sandbox_args=tuple(ctx.args))
-        click.echo(process.start_sandbox(settings)["url"])
+        click.echo(process.start_sandbox(settings, keep=True)["url"])
         return
     from extract.sandbox.__main__ import main as sandbox_main
 
     sys.exit(sandbox_main(list(ctx.args)))
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse an option given empty or blank: a script's unset `$DAY` arrives as "", and read as
+    "not given" it would run the default (the newest day, the default window, the watermark)."""
+    if isinstance(value, str) and not value.strip():
+        raise click.BadParameter(f"{value!r} is empty")
+    return value
+
+
+def _partition(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A partition key or range, refused when empty, blank or a range with an empty side."""
+    from dagster_project.lib.materialize import SelectionError, check_partition
+
+    try:
+        check_partition(value)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _days(day: str | None, start: str | None, days: int | None) -> list[date]:
@@ -106,9 +124,15 @@ def _print_runs(runs: list[Any]) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Choice(["states", "census", "yelp", "all"]))
-@click.option("--day", help="One Yelp survey day (YYYY-MM-DD).")
-@click.option("--start", help="First Yelp day of a window (default GOURMAND_START_DATE).")
-@click.option("--days", type=int, help="Number of Yelp days (default GOURMAND_DEMO_DAYS).")
+@click.option("--day", callback=_not_blank, help="One Yelp survey day (YYYY-MM-DD).")
+@click.option(
+    "--start",
+    callback=_not_blank,
+    help="First Yelp day of a window (default GOURMAND_START_DATE).",
+)
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Number of Yelp days (default GOURMAND_DEMO_DAYS)."
+)
 @click.option("--no-lake", is_flag=True, help="Load Postgres only.")
 def extract(
     sources: tuple[str, ...], day: str | None, start: str | None, days: int | None, no_lake: bool
@@ -146,7 +170,11 @@ def extract(
     multiple=True,
     help="Full mode: a year to load (repeatable; default GOURMAND_SOCRATA_YEARS).",
 )
-@click.option("--since", help="Update mode: load updateddate > this (default the watermark).")
+@click.option(
+    "--since",
+    callback=_not_blank,
+    help="Update mode: load updateddate > this (default the watermark).",
+)
 @click.option(
     "--reset",
     is_flag=True,
@@ -276,16 +304,20 @@ def restore_table(table: str, file: str | None) -> None:
 @click.option(
     "--select",
     "selection",
+    callback=_not_blank,
     help="A Dagster asset selection (group:hr, key:oltp/hr_employee+, ...). Default: the "
     "daily graph (all but the 311 group), for the newest survey day unless --partition.",
 )
 @click.option(
-    "--partition", help="For partitioned assets: a key (2024-01-03, 2024) or FIRST...LAST."
+    "--partition",
+    callback=_partition,
+    help="For partitioned assets: a key (2024-01-03, 2024) or FIRST...LAST.",
 )
 @click.option(
     "--from-failure",
     "failed_run",
     metavar="RUN_ID",
+    callback=_not_blank,
     help="Re-execute that failed run from its failed steps (same assets and partitions).",
 )
 def materialize(selection: str | None, partition: str | None, failed_run: str | None) -> None:
@@ -298,7 +330,7 @@ def materialize(selection: str | None, partition: str | None, failed_run: str | 
 
     try:
         if failed_run:
-            if selection or partition:
+            if selection is not None or partition is not None:
                 raise SelectionError("--from-failure re-executes a run as it was: no --select "
                                      "or --partition")  # fmt: skip
             summary = resume(get_settings(), failed_run, say=say)
@@ -349,7 +381,11 @@ def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
 
 
 @main.command()
-@click.option("--days", type=int, help="Sandbox days to survey (default GOURMAND_DEMO_DAYS=7).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Sandbox days to survey (default GOURMAND_DEMO_DAYS=7).",
+)
 def demo(days: int | None) -> None:
     """Start the embedded stack and run the whole chain through Dagster: extraction, dbt_oltp,
     the lake export and dbt_dwh."""

@@ -134,6 +134,18 @@ def resume(settings: Settings, run_id: str, *, say: Callable[[str], None] = prin
         return summarize(result)
 
 
+def check_partition(partition: str | None) -> None:
+    """Refuse an empty or blank partition, or a range with an empty side: a script's unset
+    `$DAY` arrives as "", which must not read as "not given" (the newest day would run)."""
+    if partition is None:
+        return
+    if not partition.strip():
+        raise SelectionError(f"the partition {partition!r} is empty: give a key or FIRST...LAST")
+    first, dots, last = partition.partition("...")
+    if dots and not (first.strip() and last.strip()):
+        raise SelectionError(f"the partition {partition!r} has an empty side: give FIRST...LAST")
+
+
 def materialize(
     settings: Settings,
     selection: str,
@@ -144,6 +156,7 @@ def materialize(
 ) -> Any:
     """Execute the selection as one run; returns Dagster's ExecuteInProcessResult. With
     `newest_if_unset`, a partitioned selection without `partition` runs the newest one."""
+    check_partition(partition)
     from dagster_project.definitions import defs
     from dagster_project.lib.home import instance_for
 

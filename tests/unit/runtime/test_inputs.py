@@ -75,3 +75,65 @@ def test_the_cli_refuses_bad_inputs_in_one_line_before_doing_anything(args, tmp_
     assert "future" in result.output or "must be a date" in result.output
     # refused before any server, sandbox or database was started
     assert not (tmp_path / "home").exists() or not any((tmp_path / "home").iterdir())
+
+
+# An unset shell variable reaches an option as an empty string: `--partition "$DAY"`. Read as
+# "not given", it would run the default (the newest day, the default window, the watermark).
+BLANK_INPUTS = [
+    ["materialize", "--partition", ""],
+    ["materialize", "--partition", "  "],
+    ["materialize", "--partition", "..."],
+    ["materialize", "--partition", "2024-01-01..."],
+    ["materialize", "--partition", "...2024-01-03"],
+    ["materialize", "--partition", " ... "],
+    ["materialize", "--select", "group:hr", "--partition", ""],
+    ["materialize", "--select", ""],
+    ["materialize", "--partition", "2024-01-01", "--select", " "],
+    ["materialize", "--from-failure", ""],
+    ["materialize", "--from-failure", "0123abcd", "--partition", ""],
+    ["extract", "yelp", "--day", ""],
+    ["extract", "yelp", "--day", "\t"],
+    ["extract", "yelp", "--start", ""],
+    ["extract", "yelp", "--days", "0"],
+    ["extract", "yelp", "--days", "-1"],
+    ["socrata", "--mode", "update", "--since", ""],
+    ["socrata", "--year", ""],
+    ["demo", "--days", "0"],
+    ["report", "hr", "--year", ""],
+]
+
+
+@pytest.mark.parametrize("args", BLANK_INPUTS, ids=" ".join)
+def test_the_cli_refuses_an_empty_or_blank_value_instead_of_running_the_default(
+    args, tmp_path, monkeypatch
+):
+    from extract.cli import main
+
+    ran: list[str] = []
+
+    def must_not_run(name: str):
+        def run(*a, **k):
+            ran.append(name)
+            raise AssertionError(f"{name} ran for {args}")
+
+        return run
+
+    for target in (
+        "dagster_project.lib.materialize.materialize",
+        "dagster_project.lib.materialize.resume",
+        "extract.pipelines.run_days",
+        "extract.pipelines.run_source",
+        "extract.demo.run_demo",
+        "extract.reports.hr.build_hr_report",
+    ):
+        monkeypatch.setattr(target, must_not_run(target))
+    result = CliRunner().invoke(
+        main, args, env={"GOURMAND_HOME": str(tmp_path / "home"), "GOURMAND_OLTP_DSN": ""}
+    )
+    assert ran == []
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    refused = [a for a in args if a.startswith("--")][-1]  # each case's bad value comes last
+    assert f"Invalid value for '{refused}'" in result.output, result.output
+    # refused before any server, sandbox or database was started
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").iterdir())
