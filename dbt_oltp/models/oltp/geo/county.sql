@@ -39,9 +39,18 @@ counties as (
 
 ),
 
+page as (
+
+    select * from {{ ref('stg_states__state_abbreviations') }}
+
+),
+
 states as (
 
+    -- the states the page lists now: one it no longer lists keeps its row until no county
+    -- refers to it (the sweep, macros/reference_data.sql), and no county may move to it
     select * from {{ ref('state') }}
+    where state_code = '??' or state_code in (select page.state_code from page)
 
 ),
 

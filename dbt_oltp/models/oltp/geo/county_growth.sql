@@ -1,9 +1,13 @@
 {{
     config(
         unique_key=['county_id', 'estimation_year'],
+        incremental_strategy='replace_all',
         indexes=[{'columns': ['county_id']}],
     )
 }}
+
+-- The Census's whole answer, every build: a county or a year it no longer gives is deleted
+-- (replace_all, macros/reference_data.sql), as a load into an empty home would not have it.
 
 -- depends_on: {{ ref('county') }}
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'county'), ['county_id']) }}
+    {{ visible_version(source('lake', 'county'), ['county_id'], 'county') }}
 
 ),
 

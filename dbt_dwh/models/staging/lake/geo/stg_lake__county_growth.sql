@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'county_growth'), ['county_id', 'estimation_year']) }}
+    {{ visible_version(
+        source('lake', 'county_growth'), ['county_id', 'estimation_year'], 'county_growth'
+    ) }}
 
 ),
 

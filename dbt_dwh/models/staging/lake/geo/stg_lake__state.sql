@@ -2,7 +2,7 @@ with
 
 source as (
 
-    {{ latest_version(source('lake', 'state'), ['state_id']) }}
+    {{ visible_version(source('lake', 'state'), ['state_id'], 'state') }}
 
 ),
 
