@@ -5,11 +5,14 @@ backup and restore, the HR API (serve) and the Dagster UI (dev)."""
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,28 @@ from rich.table import Table
 from extract.settings import child_environment, get_settings
 
 console = Console(stderr=True)
+
+
+def runs_lock() -> AbstractContextManager[None]:
+    """The home's `runs` lock, held by a command that runs steps of the chain (extraction,
+    models, export, warehouse) once its inputs are checked: a second one waits, saying for
+    whom, so overlapping runs end as if one had run after the other, and a run's checks count
+    layers no other run is half-way through (extract/runtime/locks.py)."""
+    from extract.runtime.locks import RUNS, home_lock
+
+    say = lambda msg: console.print(f"[yellow]{msg}[/yellow]", soft_wrap=True)  # noqa: E731
+    return home_lock(get_settings(), RUNS, say=say)
+
+
+def one_run_at_a_time(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`runs_lock()` around a command whose inputs click has checked."""
+
+    @functools.wraps(command)
+    def held(*args: Any, **kwargs: Any) -> Any:
+        with runs_lock():
+            return command(*args, **kwargs)
+
+    return held
 
 
 @click.group()
@@ -141,23 +166,25 @@ def extract(
     from extract.pipelines import run_days, run_source
 
     chosen = list(sources) if sources and "all" not in sources else ["states", "census", "yelp"]
+    survey_days = _days(day, start, days) if "yelp" in chosen else []
     runs = []
-    for name in chosen:
-        if name == "yelp":
-            runs += run_days(
-                name,
-                _days(day, start, days),
-                to_lake=not no_lake,
-                on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
-            )
-        else:
-            runs.append(
-                run_source(
+    with runs_lock():
+        for name in chosen:
+            if name == "yelp":
+                runs += run_days(
                     name,
+                    survey_days,
                     to_lake=not no_lake,
                     on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
                 )
-            )
+            else:
+                runs.append(
+                    run_source(
+                        name,
+                        to_lake=not no_lake,
+                        on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+                    )
+                )
     _print_runs(runs)
 
 
@@ -194,12 +221,13 @@ def socrata(
             parse_timestamp(since)
         except InputError as exc:
             raise click.UsageError(str(exc)) from None
-    run = run_source(
-        "socrata",
-        to_lake=not no_lake,
-        options={"mode": mode, "years": list(years), "since": since, "reset": reset},
-        on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
-    )
+    with runs_lock():
+        run = run_source(
+            "socrata",
+            to_lake=not no_lake,
+            options={"mode": mode, "years": list(years), "since": since, "reset": reset},
+            on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
+        )
     _print_runs([run])
     load = run.load
     click.echo(
@@ -320,6 +348,7 @@ def restore_table(table: str, file: str | None) -> None:
     callback=_not_blank,
     help="Re-execute that failed run from its failed steps (same assets and partitions).",
 )
+@one_run_at_a_time
 def materialize(selection: str | None, partition: str | None, failed_run: str | None) -> None:
     """Materialize assets of the graph (with their checks) in one run, on these settings."""
     from dagster_project.lib.materialize import DAILY_GRAPH, SelectionError, resume, summarize
@@ -367,6 +396,7 @@ def materialize(selection: str | None, partition: str | None, failed_run: str | 
 @click.option(
     "--full-refresh", is_flag=True, help="Delete the tables' lake files and export them whole."
 )
+@one_run_at_a_time
 def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
     """Export what changed in schema oltp to <lake>/oltp/<table>/ (without Dagster)."""
     from extract.lake.export import export_oltp
@@ -386,6 +416,7 @@ def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
     type=click.IntRange(min=1),
     help="Sandbox days to survey (default GOURMAND_DEMO_DAYS=7).",
 )
+@one_run_at_a_time
 def demo(days: int | None) -> None:
     """Start the embedded stack and run the whole chain through Dagster: extraction, dbt_oltp,
     the lake export and dbt_dwh."""

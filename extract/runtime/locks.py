@@ -9,10 +9,13 @@ The step locks keep one writer per store whatever starts it (a Dagster run, a `g
 command, a test): `source-<name>` (a source's dlt pipeline folders, state and raw schema),
 `oltp` (a dbt_oltp build: the folds and their ledgers), `lake-export` (the export's cursors and
 markers), `warehouse` (a dbt_dwh build and the warehouse loads). A process holds one step lock at
-a time, so step locks cannot deadlock one another. `runs` keeps whole runs of the chain apart
-(`gourmand materialize`, the demo, `gourmand socrata`, `gourmand lake-export`): taken before any
-step lock, it makes overlapping runs end as if one had run after the other, and lets a run's
-checks count one consistent state across the layers.
+a time, so step locks cannot deadlock one another; a block that holds a lock may enter another
+block of the same lock in the same process (the warehouse writer around its dbt build).
+
+`runs` keeps whole runs of the chain apart (`gourmand materialize`, the demo, `gourmand
+socrata`, `gourmand extract`, `gourmand lake-export`): taken before any step lock, it makes
+overlapping runs end as if one had run after the other, and lets a run's checks count one
+consistent state across the layers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +32,12 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from extract.settings import Settings
+
+# the locks this process holds, with how many blocks hold each: a block inside another that
+# holds the same lock (the warehouse writer around its dbt build) goes on, instead of waiting for
+# itself on a second file descriptor
+_HELD: dict[str, int] = {}
+_HELD_GUARD = threading.Lock()
 
 RUNS = "runs"
 OLTP = "oltp"
@@ -38,6 +48,12 @@ WAREHOUSE = "warehouse"
 def source_lock(name: str) -> str:
     """The step lock of one source."""
     return f"source-{name}"
+
+
+def lock_names(settings: Settings) -> list[str]:
+    """Every lock of the home that a writer holds (the sources' among them)."""
+    sources = sorted(p.stem for p in _folder(settings).glob("source-*.lock"))
+    return [RUNS, OLTP, LAKE_EXPORT, WAREHOUSE, *sources]
 
 
 def _folder(settings: Settings) -> Path:
@@ -56,8 +72,12 @@ def holder(settings: Settings, name: str) -> dict[str, object] | None:
 
 
 def is_held(settings: Settings, name: str) -> bool:
-    """Whether some process holds lock `name` now."""
-    probe = FileLock(str(_folder(settings) / f"{name}.lock"), thread_local=False)
+    """Whether some process (this one included) holds lock `name` now."""
+    path = str(_folder(settings) / f"{name}.lock")
+    with _HELD_GUARD:
+        if _HELD.get(path):
+            return True
+    probe = FileLock(path, thread_local=False)
     try:
         probe.acquire(timeout=0)
     except Timeout:
@@ -80,7 +100,22 @@ def home_lock(
     """Hold lock `name` of the home for the block; wait for it, saying once who holds it.
     `what` names this holder for the next waiter (default: this process's command line)."""
     folder = _folder(settings)
-    lock = FileLock(str(folder / f"{name}.lock"), thread_local=False)
+    path = str(folder / f"{name}.lock")
+    with _HELD_GUARD:
+        if _HELD.get(path):
+            _HELD[path] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                if _HELD.get(path):
+                    _HELD[path] -= 1
+        return
+    lock = FileLock(path, thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -94,6 +129,10 @@ def home_lock(
         mine = folder / f".{name}.holder.{os.getpid()}"
         mine.write_text(json.dumps({"pid": os.getpid(), "what": label, "since": time.time()}))
         mine.replace(folder / f"{name}.holder")
+        with _HELD_GUARD:
+            _HELD[path] = 1
         yield
     finally:
+        with _HELD_GUARD:
+            _HELD.pop(path, None)
         lock.release()

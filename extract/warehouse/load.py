@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from extract.lake import files as lake_mod
-from extract.runtime.postgres import file_lock, oltp_dsn
+from extract.runtime.postgres import oltp_dsn
 from extract.settings import Settings, get_settings
 
 LAKE_SCHEMA = "lake"
@@ -25,9 +25,12 @@ EXPORT_FOLDER = "oltp"
 @contextmanager
 def writer(settings: Settings | None = None) -> Iterator[None]:
     """Held by whatever writes the warehouse: DuckDB allows one writing process per file, so a
-    second build waits here instead of failing on DuckDB's lock."""
+    second build waits here instead of failing on DuckDB's lock (the home's `warehouse` lock,
+    which a dbt_dwh build outside Dagster takes too)."""
+    from extract.runtime.locks import WAREHOUSE, home_lock
+
     settings = settings or get_settings()
-    with file_lock(settings.warehouse_path.with_suffix(".lock")):
+    with home_lock(settings, WAREHOUSE, "a warehouse build"):
         yield
 
 
