@@ -104,7 +104,8 @@ def run_alive(instance: Any, run_id: str) -> tuple[bool, tuple[int, ...]]:
     return any(process_alive(pid, at) for pid, at in processes), pids
 
 
-def _unfinished_runs(instance: Any) -> Iterable[Any]:
+def unfinished_runs(instance: Any) -> Iterable[Any]:
+    """The runs not finished yet (started, starting or being canceled)."""
     from dagster import DagsterRunStatus, RunsFilter
 
     statuses = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
@@ -115,7 +116,7 @@ def reap_dead_runs(instance: Any) -> list[tuple[str, tuple[int, ...]]]:
     """Fail every unfinished run whose processes are all gone, and free its pool slots; returns
     (run id, its pids) of each."""
     reaped = []
-    for run in _unfinished_runs(instance):
+    for run in unfinished_runs(instance):
         alive, pids = run_alive(instance, run.run_id)
         if alive:
             continue

@@ -66,12 +66,12 @@ def _pid_alive(pid: int) -> bool:
 
 def writers_mid_way(instance: Any, settings: Settings, run_id: str) -> list[str]:
     """What else writes this home now and is not itself waiting in its checks."""
-    from dagster_project.lib.runs import _unfinished_runs, run_alive
+    from dagster_project.lib.runs import run_alive, unfinished_runs
     from extract.runtime.locks import holder, is_held, lock_names
 
     waiting_runs, waiting_pids = _waiting(settings)
     busy = []
-    for run in _unfinished_runs(instance):
+    for run in unfinished_runs(instance):
         if run.run_id == run_id or run.run_id in waiting_runs:
             continue
         alive, pids = run_alive(instance, run.run_id)
