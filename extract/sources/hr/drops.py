@@ -1,6 +1,9 @@
 """The HR drop folder: the HR system writes `departments*.csv`, `jobs*.csv` and `employees*.csv`
 there; each new or changed file is ingested once, departments before jobs before employees
-(an employee's department and job must exist first).
+(an employee's department and job must exist first). The order in which files arrive, or are
+ingested within a run, does not decide which export wins: each file is stamped with what it
+says of its own time (extract.sources.hr.stamps) and a newer export's rows are never replaced
+by an older one's (extract.sources.hr.ingest).
 
 `raw_hr._files` remembers what was ingested by (name, size, modification time), so a run
 ingests only what is new, and files are left where the HR system put them. A file that fails

@@ -8,9 +8,20 @@ duplicate id (the first clean line with an id keeps it), an employee's unknown d
 job (looked up in `raw_hr.departments` / `raw_hr.jobs`). Then, in one transaction: rejects
 into `raw_hr._rejects` with every reason, clean rows upserted on the id, one `_loads` row.
 
+Which export wins is decided by what each export says of itself, not by when it arrives: a
+batch is stamped with its export time (`extract.sources.hr.stamps`: the date in a file's name,
+else the file's modification time; an API batch, the moment it is received), and every row
+keeps the stamp of the newest export that stated it (`_exported_at`). A row from an older
+export than the one a row holds is not applied ("superseded"): an older export dropped after a
+newer one changes nothing the newer one stated, and exports dropped in any order leave what
+dropping them in order leaves. Rows only the older export has are still added (an export is
+not a list of deletions). Two exports with the same stamp: the one ingested later wins, which is
+how a fixed file dropped again under its name replaces the broken one.
+
 Re-sending a batch is idempotent: its id is a hash of its content, its rejects and `_loads` row
-are replaced, and rows whose content did not change are not rewritten (counted "unchanged").
-Same id with different content: the later batch wins; the row is updated in place and its
+are replaced, and rows whose content did not change are not rewritten (counted "unchanged"; a
+newer export stating the same content only moves the row's `_exported_at`). Same id with
+different content from an export at least as new: the row is updated in place and its
 `_loaded_at` moves, which is what the OLTP model's incremental build picks up.
 """
 
@@ -37,6 +48,7 @@ from extract.sources.hr.rules import (
     hr_table,
     parse_csv_lines,
 )
+from extract.sources.hr.stamps import StampError, export_stamp
 
 REJECTS = f"{DATASET}._rejects"
 LOADS = f"{DATASET}._loads"
@@ -60,7 +72,9 @@ class IngestResult:
     rejected: int = 0
     inserted: int = 0
     updated: int = 0
-    unchanged: int = 0
+    unchanged: int = 0  # not rewritten: the same content, or superseded
+    superseded: int = 0  # of the unchanged: rows a newer export already stated
+    exported_at: datetime | None = None  # what the batch says of itself (stamps.py)
     seconds: float = 0.0
     # (line number, reasons joined by "; "), in line order, at most REJECT_SAMPLE of them
     rejects: list[tuple[int, str]] = field(default_factory=list)
@@ -75,6 +89,8 @@ class IngestResult:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "superseded": self.superseded,
+            "exported_at": self.exported_at.isoformat() if self.exported_at else None,
             "seconds": round(self.seconds, 3),
         }
 
@@ -87,7 +103,7 @@ def _ddl(table: HrTable) -> str:
     )
     return (
         f"CREATE TABLE IF NOT EXISTS {DATASET}.{table.name} ({columns}, "
-        "_batch text NOT NULL, _loaded_at timestamptz NOT NULL)"
+        "_batch text NOT NULL, _loaded_at timestamptz NOT NULL, _exported_at timestamptz NOT NULL)"
     )
 
 
@@ -114,8 +130,32 @@ def ensure_tables(cur: Any) -> None:
         "context text, received bigint NOT NULL, loaded bigint NOT NULL, "
         "rejected bigint NOT NULL, inserted bigint NOT NULL, updated bigint NOT NULL, "
         "unchanged bigint NOT NULL, seconds double precision NOT NULL, "
-        "extracted_at timestamptz NOT NULL, PRIMARY KEY (resource, batch))"
+        "extracted_at timestamptz NOT NULL, superseded bigint NOT NULL DEFAULT 0, "
+        "exported_at timestamptz, PRIMARY KEY (resource, batch))"
     )
+    _add_export_stamps(cur)
+
+
+def _add_export_stamps(cur: Any) -> None:
+    """Tables made before exports were stamped get the columns once: a row already held counts
+    as exported when it was loaded (the best it ever said of itself)."""
+    cur.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = %s AND column_name IN ('_exported_at', 'superseded')",
+        (DATASET,),
+    )
+    present = {(str(t), str(c)) for t, c in cur.fetchall()}
+    for table in TABLES.values():
+        if (table.name, "_exported_at") not in present:
+            target = f"{DATASET}.{table.name}"
+            cur.execute(f"ALTER TABLE {target} ADD COLUMN _exported_at timestamptz")
+            cur.execute(f"UPDATE {target} SET _exported_at = _loaded_at")
+            cur.execute(f"ALTER TABLE {target} ALTER COLUMN _exported_at SET NOT NULL")
+    if ("_loads", "superseded") not in present:
+        cur.execute(
+            f"ALTER TABLE {LOADS} ADD COLUMN superseded bigint NOT NULL DEFAULT 0, "
+            "ADD COLUMN exported_at timestamptz"
+        )
 
 
 def create_tables(settings: Settings) -> None:
@@ -221,26 +261,46 @@ def _database_rules(cur: Any, table: HrTable) -> None:
     )
 
 
-def _upsert(cur: Any, table: HrTable, batch: str) -> tuple[int, int]:
+def _superseded(cur: Any, table: HrTable, exported_at: datetime) -> int:
+    """Clean rows whose id a newer export already stated: they will not be applied."""
+    key = table.id_field
+    cur.execute(
+        f"SELECT count(*) FROM incoming AS i JOIN {DATASET}.{table.name} AS held "
+        f"ON held.{key} = i.{key} WHERE i.reasons = '' AND held._exported_at > %s",
+        (exported_at,),
+    )
+    return int(cur.fetchone()[0])
+
+
+def _upsert(cur: Any, table: HrTable, batch: str, exported_at: datetime) -> tuple[int, int]:
     names = table.field_names
     columns = ", ".join(names)
     target = f"{DATASET}.{table.name}"
-    changed = ", ".join(f"{c} = EXCLUDED.{c}" for c in names[1:])
+    content = ", ".join(f"{c} = EXCLUDED.{c}" for c in names[1:])
+    changed = (
+        f"({', '.join(f'held.{c}' for c in names[1:])}) "
+        f"IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in names[1:])})"
+    )
     cur.execute(
         f"""
         WITH written AS (
-            INSERT INTO {target} ({columns}, _batch, _loaded_at)
-            SELECT {columns}, %s, now() FROM incoming WHERE reasons = ''
-            ON CONFLICT ({table.id_field}) DO UPDATE SET {changed},
-                _batch = EXCLUDED._batch, _loaded_at = EXCLUDED._loaded_at
-            -- the same content again is not a change: no new version, no new _loaded_at
-            WHERE ({", ".join(f"{target}.{c}" for c in names[1:])})
-                IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in names[1:])})
-            RETURNING (xmax = 0) AS fresh
+            INSERT INTO {target} AS held ({columns}, _batch, _loaded_at, _exported_at)
+            SELECT {columns}, %(batch)s, now(), %(exported_at)s FROM incoming WHERE reasons = ''
+            ON CONFLICT ({table.id_field}) DO UPDATE SET {content},
+                _batch = CASE WHEN {changed} THEN EXCLUDED._batch ELSE held._batch END,
+                _loaded_at = CASE WHEN {changed} THEN EXCLUDED._loaded_at ELSE held._loaded_at END,
+                _exported_at = EXCLUDED._exported_at
+            -- an older export than the one the row holds changes nothing; the same content
+            -- from a newer one is no new version (no new _loaded_at), only a newer stamp
+            WHERE EXCLUDED._exported_at >= held._exported_at
+                AND ({changed} OR EXCLUDED._exported_at > held._exported_at)
+            -- a row this statement wrote has this transaction's now() as _loaded_at
+            RETURNING (xmax = 0) AS fresh, _loaded_at = now() AS rewritten
         )
-        SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM written
+        SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE rewritten AND NOT fresh)
+        FROM written
         """,
-        (batch,),
+        {"batch": batch, "exported_at": exported_at},
     )
     inserted, updated = cur.fetchone()
     return int(inserted), int(updated)
@@ -254,8 +314,10 @@ def ingest(
     context: str,
     batch_prefix: str,
     refuse_if_misshapen: bool = True,
+    exported_at: datetime | None = None,
 ) -> IngestResult:
-    """Validate and write one batch; everything commits together or not at all."""
+    """Validate and write one batch; everything commits together or not at all. `exported_at`
+    is what the batch says of its own time (None: now, as an API batch is)."""
     table = hr_table(table_name)
     started = time.perf_counter()
     conn = connect(settings)
@@ -265,6 +327,8 @@ def ingest(
             # one writer per table at a time: concurrent batches would judge duplicates and
             # references against each other's half-written state
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"raw_hr.{table.name}",))
+            cur.execute("SELECT coalesce(%s::timestamptz, now())", (exported_at,))
+            stamp = cur.fetchone()[0]
             incoming = _Batch(cur, table)
             incoming.write(rows)
             if incoming.received == 0:
@@ -290,7 +354,8 @@ def ingest(
                 f"ORDER BY line_number LIMIT {REJECT_SAMPLE}"
             )
             sample = [(int(n), str(r)) for n, r in cur.fetchall()]
-            inserted, updated = _upsert(cur, table, batch)
+            superseded = _superseded(cur, table, stamp)
+            inserted, updated = _upsert(cur, table, batch, stamp)
             loaded = incoming.received - rejected
             result = IngestResult(
                 table=table.name,
@@ -302,17 +367,20 @@ def ingest(
                 inserted=inserted,
                 updated=updated,
                 unchanged=loaded - inserted - updated,
+                superseded=superseded,
+                exported_at=stamp,
                 rejects=sample,
             )
             result.seconds = time.perf_counter() - started
             cur.execute(f"DELETE FROM {LOADS} WHERE resource = %s AND batch = %s", key)
             cur.execute(
                 f"INSERT INTO {LOADS} (resource, batch, context, received, loaded, rejected, "
-                "inserted, updated, unchanged, seconds, extracted_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
+                "inserted, updated, unchanged, superseded, seconds, exported_at, extracted_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
                 (
                     *key, context, result.received, result.loaded, result.rejected,
-                    result.inserted, result.updated, result.unchanged, result.seconds,
+                    result.inserted, result.updated, result.unchanged, result.superseded,
+                    result.seconds, stamp,
                 ),
             )  # fmt: skip
         conn.commit()
@@ -345,15 +413,20 @@ def _file_rows(table: HrTable, path: Path) -> Iterator[ParsedRow]:
 
 
 def ingest_file(settings: Settings, table_name: str, path: Path) -> IngestResult:
-    """The historical migration of one header-less CSV file, of any size."""
+    """One header-less CSV export of any size, stamped with what it says of its own time (the
+    date in its name, else its modification time: extract.sources.hr.stamps)."""
     table = hr_table(table_name)
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"cannot read {path}: no such file")
     try:
+        stamp = export_stamp(path)
+    except StampError as exc:
+        raise IngestError(f"cannot tell when {path} was exported: {exc}") from exc
+    try:
         return ingest(
             settings, table.name, _file_rows(table, path), context=str(path),
-            batch_prefix=f"file:{path.name}",
+            batch_prefix=f"file:{path.name}", exported_at=stamp,
         )  # fmt: skip
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc}") from exc
