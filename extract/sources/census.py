@@ -4,6 +4,12 @@ The API answers an array of arrays whose first row is the header, every cell a s
 labels come from the dataset's variables.json; July-1 estimates (codes 3..12) map to the years
 2010..2019, the two April-2010 codes keep their label but get no estimate year. Each load replaces
 the vintage as a whole (delete-insert on `vintage`), in one transaction.
+
+Re-loads converge: what a load no longer gives (a county, a year) is deleted downstream too
+(dbt_oltp/macros/reference_data.sql), so a re-load after the Census revised its answer leaves
+what one load into an empty home leaves. A newer vintage loaded beside an older one (this
+constant changed) re-estimates the years before it: each county and year takes the newest
+vintage's estimate, whatever order the vintages came in (stg_census__county_population).
 """
 
 from __future__ import annotations

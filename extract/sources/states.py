@@ -2,7 +2,9 @@
 
 The page is parsed as HTML tables (header cells from <thead>, data from <tbody> rows), never by
 regular expressions over text: the states table, then the territories table. The whole list is
-replaced on each load.
+replaced on each load, and a state the page no longer lists leaves the OLTP model too once no
+county refers to it (dbt_oltp/macros/reference_data.sql): re-scrapes after the page changed, in
+any order, leave what one scrape of the final page into an empty home leaves.
 """
 
 from __future__ import annotations
