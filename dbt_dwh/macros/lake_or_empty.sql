@@ -49,11 +49,21 @@
     {%- if kind == 'timestamptz' -%}{{ timestamptz_type() }}
     {%- elif kind == 'string' -%}{{ dbt.type_string() }}
     {%- elif kind == 'bigint' -%}{{ dbt.type_bigint() }}
-    {%- elif kind == 'float' -%}{{ dbt.type_float() }}
+    {%- elif kind == 'float' -%}{{ double_type() }}
     {%- elif kind == 'boolean' -%}{{ dbt.type_boolean() }}
     {%- else -%}{{ exceptions.raise_compiler_error('unknown column kind ' ~ kind) }}
     {%- endif -%}
 {%- endmacro %}
+{#
+  The lake's floats are Parquet doubles. dbt's type_float() is `float`, which DuckDB reads as a
+  4-byte REAL: an incremental table first built from the empty branch (fct_service_request before
+  the first 311 load) kept REAL columns, and every later latitude lost its digits, so a home
+  whose warehouse was built before its first 311 load differed from one built after.
+#}
+{% macro double_type() -%}{{ return(adapter.dispatch('double_type')()) }}{%- endmacro %}
+{% macro default__double_type() -%}double precision{%- endmacro %}
+{% macro duckdb__double_type() -%}double{%- endmacro %}
+{% macro bigquery__double_type() -%}float64{%- endmacro %}
 {% macro timestamptz_type() -%}{{ return(adapter.dispatch('timestamptz_type')()) }}{%- endmacro %}
 {% macro default__timestamptz_type() -%}timestamp with time zone{%- endmacro %}
 {% macro bigquery__timestamptz_type() -%}timestamp{%- endmacro %}
