@@ -4,15 +4,19 @@ every layer and how the layers must agree.
 A layer's fingerprint is its number of distinct keys and a checksum of them (the sum of each
 key's md5, truncated). Where layers share the key (1:1) both must be equal; where they do not
 (raw Yelp ids vs hashed OLTP ids), the counts must. The lake is read from its Parquet files
-(key columns only) and deduplicated the way the warehouse staging does, by key.
+(key columns only) the way the warehouse staging reads it: each row's latest version, hidden when
+a tombstone (`oltp/deleted_rows`) deleted it after that version, for the tables the OLTP model
+deletes rows from (a day loaded again can take a review or a holding away: counting every key
+ever exported, the lake had more than the OLTP model and the warehouse after any such day).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from expectations.runner import Outcome
 from extract.settings import Settings
@@ -46,6 +50,9 @@ class Rule:
     note: str
     # a raw table that only exists after its source's first load (then every layer is empty)
     raw_relation: str | None = None
+    # the OLTP table's unique key as its tombstones name rows (dbt_oltp's tombstone_key), for a
+    # table the OLTP model deletes rows from; () when it never deletes
+    tombstone_key: tuple[str, ...] = ()
 
 
 RULES: tuple[Rule, ...] = (
@@ -59,6 +66,7 @@ RULES: tuple[Rule, ...] = (
         ("business_id", "surveyed_on"),
         "select business_id || '|' || cast(surveyed_on as varchar) from dwh.fct_business_holding",
         "one holding per business per survey day in every layer",
+        tombstone_key=("business_id", "surveyed_on"),
     ),
     Rule(
         "reconcile_review",
@@ -69,6 +77,7 @@ RULES: tuple[Rule, ...] = (
         ("yelp_review_id",),
         "select yelp_review_id from dwh.dim_review",
         "one row per Yelp review id; dim_review holds each review's current version",
+        tombstone_key=("review_id",),
     ),
     Rule(
         "reconcile_county_growth",
@@ -81,6 +90,7 @@ RULES: tuple[Rule, ...] = (
         ("county_id", "estimation_year"),
         "select county_key || '|' || cast(estimation_year as varchar) from dwh.fct_county_growth",
         "county-years of the yearly estimates (raw rows with an estimate_year)",
+        tombstone_key=("county_id", "estimation_year"),
     ),
     Rule(
         "reconcile_service_request",
@@ -103,21 +113,50 @@ def _pg_keys(settings: Settings, sql: str) -> list[str]:
     return [str(v) for v in frame.iloc[:, 0]] if not frame.empty else []
 
 
-def _lake_keys(settings: Settings, table: str, columns: tuple[str, ...]) -> list[str]:
+def _joined(data: Any, columns: tuple[str, ...]) -> list[Any]:
+    """Each row's `columns` as one text, joined with '|' (as tombstones name a row)."""
     import pyarrow.compute as pc
+
+    parts = [pc.cast(data.column(c), "string") for c in columns]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+    return list(joined.to_pylist())
+
+
+def _lake_tables(settings: Settings, folder: str, columns: list[str]) -> Iterator[Any]:
     import pyarrow.parquet as pq
 
     from extract.lake.files import list_files, open_lake
 
     lake = open_lake(settings)
-    keys: list[str] = []
-    for path in list_files(lake, f"oltp/{table}"):
+    for path in list_files(lake, f"oltp/{folder}"):
         with lake.fs.open(path, "rb") as fh:
-            data = pq.read_table(fh, columns=list(columns))
-        parts = [pc.cast(data.column(c), "string") for c in columns]
-        joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
-        keys.extend(str(k) for k in joined.to_pylist())
-    return keys
+            yield pq.read_table(fh, columns=columns)
+
+
+def _lake_keys(settings: Settings, rule: Rule) -> list[str]:
+    if not rule.tombstone_key:
+        return [str(k) for t in _lake_tables(settings, rule.table, list(rule.lake_columns))
+                for k in _joined(t, rule.lake_columns)]  # fmt: skip
+    # the latest version of each row, unless a tombstone deleted it after that version
+    wanted = sorted({*rule.lake_columns, *rule.tombstone_key, "last_edited_at"})
+    latest: dict[str, tuple[Any, str]] = {}
+    for data in _lake_tables(settings, rule.table, wanted):
+        rows = zip(_joined(data, rule.tombstone_key), _joined(data, rule.lake_columns),
+                   data.column("last_edited_at").to_pylist(), strict=True)  # fmt: skip
+        for row_key, key, edited in rows:
+            if row_key not in latest or edited > latest[row_key][0]:
+                latest[row_key] = (edited, key)
+    deleted: dict[str, Any] = {}
+    for data in _lake_tables(settings, "deleted_rows", ["table_name", "row_key", "deleted_at"]):
+        for table, row_key, at in zip(*(data.column(c).to_pylist() for c in data.column_names),
+                                      strict=True):  # fmt: skip
+            if table == rule.table and (row_key not in deleted or at > deleted[row_key]):
+                deleted[row_key] = at
+    return [
+        str(key)
+        for row_key, (edited, key) in latest.items()
+        if row_key not in deleted or deleted[row_key] < edited
+    ]
 
 
 def _warehouse_keys(settings: Settings, sql: str) -> list[str]:
@@ -138,7 +177,7 @@ def reconcile(settings: Settings, rule: Rule) -> Outcome:
     layers: list[tuple[str, Callable[[], list[str]]]] = [
         ("raw", lambda: _pg_keys(settings, rule.raw_sql) if loaded else []),
         ("oltp", lambda: _pg_keys(settings, rule.oltp_sql)),
-        ("lake", lambda: _lake_keys(settings, rule.table, rule.lake_columns)),
+        ("lake", lambda: _lake_keys(settings, rule)),
         ("warehouse", lambda: _warehouse_keys(settings, rule.warehouse_sql)),
     ]
     prints = {name: fingerprint(fetch()) for name, fetch in layers}
