@@ -11,7 +11,7 @@ BQ_VENV := .venv-bq
 BQ_STAMP := $(BQ_VENV)/.installed
 BQ_PINS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extension-spatial==1.5.5 duckdb-extensions==1.5.5 numpy==2.4.6
 
-.PHONY: setup demo test dev lint bench quality-report clean-home bq-emulator dictionary
+.PHONY: setup demo test dev lint bench soak quality-report clean-home bq-emulator dictionary
 
 # uv (from PyPI) installs the same pins several times faster than pip; pip is the fallback when
 # uv cannot be had. -qq: pip shows errors only (this machine's pip.conf adds warnings about
@@ -89,6 +89,13 @@ bench: setup
 	$(BIN)/python -m bench.api; g=$$?; \
 	test $$a -eq 0 && test $$b -eq 0 && test $$c -eq 0 && test $$d -eq 0 && test $$f -eq 0 \
 	  && test $$g -eq 0
+
+# The soak (bench/README.md): random runs, kills and overlaps against one home, compared with an
+# in-order reference; SOAK_MINUTES (60), SOAK_SEED, SOAK_STEPS. Not part of test or bench: it
+# runs for an hour.
+soak: setup
+	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_SEED="$(SOAK_SEED)" SOAK_STEPS="$(SOAK_STEPS)" \
+	  $(BIN)/python -m bench.soak
 
 clean-home:
 	-$(BIN)/gourmand sandbox --stop
