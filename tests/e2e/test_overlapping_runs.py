@@ -10,6 +10,7 @@ failed while the other run was between its extraction and its fold."""
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,15 +27,20 @@ DAYS = [(DAY1 + timedelta(days=i)).isoformat() for i in range(4)]
 
 
 def _start(env, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [GOURMAND, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # output to a file, not a pipe: a run that fills a pipe nobody reads yet blocks on its
+    # write and holds the runs lock that the run being read waits for
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (read after the process ends)
+    proc = subprocess.Popen([GOURMAND, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
 
 
 def _finish(*procs: subprocess.Popen) -> list[str]:
     outputs = []
     for proc in procs:
-        out, _ = proc.communicate(timeout=900)
+        proc.wait(timeout=900)
+        proc.log.seek(0)  # type: ignore[attr-defined]
+        out = proc.log.read()  # type: ignore[attr-defined]
         assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}:\n{out[-4000:]}"
         outputs.append(out)
     return outputs
