@@ -27,8 +27,9 @@ def _plan(seed: int, steps: int) -> list[Step]:
     """The plan when every kill lands and every other run succeeds, as the soak keeps its
     state: a killed run is pending until a run of it ends well."""
     rng = random.Random(seed)
-    sources, pending, streak = Sources(), [], 0
-    plan = []
+    sources, streak = Sources(), 0
+    pending: list[Op] = []
+    plan: list[Step] = []
     for _ in range(steps):
         step = plan_step(rng, sources, pending, streak)
         plan.append(step)
