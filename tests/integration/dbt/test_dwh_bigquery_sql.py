@@ -174,7 +174,7 @@ def test_the_bigquery_variants_of_the_dispatched_macros_are_bigquery_sql():
         macro = getattr(module, f"bigquery__{name}")
         if name == "latest_version":
             sql = str(macro("`gourmand`.`lake`.`business`", ["business_id"]))
-        elif name == "timestamptz_type":
+        elif name in ("timestamptz_type", "double_type"):
             sql = f"select cast(null as {macro()}) from days"
         else:
             sql = f"select {macro('date_day')} from days"
