@@ -31,7 +31,7 @@ home found different is kept aside for inspection and the soak goes on in a fres
 
 Knobs (environment, or the same flags): SOAK_MINUTES (60; no new step starts after them, the
 last sequence is then closed and compared), SOAK_SEED (repeats the same plan; printed),
-SOAK_STEPS (12 steps a sequence), SOAK_OP_TIMEOUT (600 s), SOAK_KEEP=1 keeps the work folder
+SOAK_STEPS (30 steps a sequence), SOAK_OP_TIMEOUT (600 s), SOAK_KEEP=1 keeps the work folder
 (it is kept anyway when something was found).
 """
 
@@ -84,12 +84,16 @@ POSTGRES_SCHEMAS = ("oltp", "reporting")
 WAREHOUSE_SCHEMAS = ("dwh", "marts")
 
 # how a step is drawn (weights), and how often a forced re-run is killed again
-STEP_WEIGHTS = {"run": 0.22, "kill": 0.36, "overlap": 0.26, "change": 0.09, "refresh": 0.07}
-# (a day's run is ~45 s of which ~15 s start-up on 2 cores: kills in a row of one run are
-# what makes a kill cheaper than a run, and each is a kill of a recovery in progress)
-KILL_AGAIN = 0.5
-MAX_KILL_STREAK = 4  # consecutive kills of one operation before its plain re-run
-OVERLAP_KILL = 0.5
+# Weighted so that an hour or two reaches issue 29's figures (200 kills, 50 overlapping pairs)
+# on 2 cores: a day's run is ~38 s there, a year's ~21 s, and two commands started together
+# take as long as both (the second waits for the first's `runs` lock). Plain runs are few: every
+# killed run is run plain again anyway, and each sequence ends by running what is stale. Kills
+# in a row of one run are what makes a kill cheaper than a run, and each is a kill of a
+# recovery in progress (bench/README.md has the arithmetic).
+STEP_WEIGHTS = {"run": 0.02, "kill": 0.30, "overlap": 0.56, "change": 0.06, "refresh": 0.06}
+KILL_AGAIN = 0.75
+MAX_KILL_STREAK = 8  # consecutive kills of one operation before its plain re-run
+OVERLAP_KILL = 0.7
 # a moment to kill at: this share range of the operation's usual seconds (its recent median)
 KILL_SHARES = (0.02, 1.0)
 USUAL_SECONDS = {"day": 45.0, "year": 25.0, "refresh": 30.0}  # until some runs are measured
@@ -834,7 +838,7 @@ def main() -> int:
         type=int,
         default=int(os.environ.get("SOAK_SEED") or random.SystemRandom().randrange(10**6)),
     )
-    parser.add_argument("--steps", type=int, default=int(os.environ.get("SOAK_STEPS") or 12))
+    parser.add_argument("--steps", type=int, default=int(os.environ.get("SOAK_STEPS") or 30))
     parser.add_argument(
         "--op-timeout", type=float, default=float(os.environ.get("SOAK_OP_TIMEOUT") or 600)
     )
