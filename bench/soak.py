@@ -851,6 +851,10 @@ def main() -> int:
         f"the plan), {args.steps} steps a sequence, work folder {work}",
         flush=True,
     )
+    # a soak started in the background (nohup, `&`) inherits SIGINT ignored: SIGINT and SIGTERM
+    # both end it the way Ctrl-C does (its runs killed, its Postgres and sandbox stopped)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     soak = Soak(work, args.seed, args.op_timeout)
     interrupted = False
     try:
