@@ -142,38 +142,44 @@
 {%- endmacro %}
 
 {#
-  Incremental strategy replace_scope: the model's output is the whole truth for its scope (the
-  days or entities being folded), so rows of the scope it no longer produces are deleted, each
-  with a tombstone, and the rest merged (rows whose row_hash is unchanged are left alone).
-  Config: unique_key (the row's key), scope_column (a column of the scope's days or keys, or
-  none: the strategy then only merges, for parent tables whose stale rows go in the sweep).
+  Every deletion of the OLTP model goes through here: the rows of `relation` (aliased `alias`)
+  where `condition` holds go, each with a tombstone in oltp_meta.deleted_rows (`table_name` and
+  the row's key, `row_key`, an expression over `alias`), which the lake export carries to the
+  warehouse.
 #}
-{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+{% macro delete_with_tombstones(table_name, relation, alias, condition, row_key) -%}
+    with gone as (
+        delete from {{ relation }} as {{ alias }}
+        where {{ condition }}
+        returning {{ row_key }} as row_key
+    )
+
+    insert into oltp_meta.deleted_rows (table_name, row_key, deleted_at)
+    select '{{ table_name }}', row_key, cast('{{ run_started_at }}' as timestamp with time zone)
+    from gone
+{%- endmacro %}
+
+{#
+  A model's rows replaced by its output (arg_dict: an incremental strategy's): the target's rows
+  where `stale_condition` holds (over alias `stale`: the rows the output is the whole truth for)
+  and the output lacks go, with tombstones; the output is merged, rows whose row_hash is
+  unchanged left alone. `stale_condition` none: only the merge.
+#}
+{% macro replace_rows(arg_dict, stale_condition) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
-    {%- set scope_column = config.get('scope_column') -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- if scope_column %}
-    with gone as (
-        delete from {{ target }} as stale
-        where
-            {%- if scope_column == 'surveyed_on' %}
-            stale.surveyed_on in {{ fold_days() }}
-            {%- else %}
-            cast(stale.{{ scope_column }} as text) in {{ fold_keys() }}
-            {%- endif %}
-            and not exists (
-                select 1 from {{ source }} as fresh
-                where {% for key in keys %}fresh.{{ key }} = stale.{{ key }}{{ " and " if not loop.last }}{% endfor %}
-            )
-        returning {{ tombstone_key('stale', keys) }} as row_key
-    )
-
-    insert into oltp_meta.deleted_rows (table_name, row_key, deleted_at)
-    select '{{ target.identifier }}', row_key, cast('{{ run_started_at }}' as timestamp with time zone)
-    from gone;
+    {%- if stale_condition is not none %}
+    {%- set gone -%}
+        {{ stale_condition }}
+        and not exists (
+            select 1 from {{ source }} as fresh
+            where {% for key in keys %}fresh.{{ key }} = stale.{{ key }}{{ " and " if not loop.last }}{% endfor %}
+        )
+    {%- endset %}
+    {{ delete_with_tombstones(target.identifier, target, 'stale', gone, tombstone_key('stale', keys)) }};
     {%- endif %}
 
     {%- set quoted = columns | map('replace', '"', '') | map('string') | list %}
@@ -187,24 +193,36 @@
 {%- endmacro %}
 
 {#
+  Incremental strategy replace_scope: the model's output is the whole truth for its scope (the
+  days or entities being folded), so rows of the scope it no longer produces are deleted, each
+  with a tombstone, and the rest merged (rows whose row_hash is unchanged are left alone).
+  Config: unique_key (the row's key), scope_column (a column of the scope's days or keys, or
+  none: the strategy then only merges, for parent tables whose stale rows go in the sweep).
+#}
+{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+    {%- set scope_column = config.get('scope_column') -%}
+    {%- if not scope_column -%}
+        {{ replace_rows(arg_dict, none) }}
+    {%- elif scope_column == 'surveyed_on' -%}
+        {{ replace_rows(arg_dict, 'stale.surveyed_on in ' ~ fold_days()) }}
+    {%- else -%}
+        {{ replace_rows(arg_dict, 'cast(stale.' ~ scope_column ~ ' as text) in ' ~ fold_keys()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
   The sweep (on-run-end): a parent row that no child refers to any more has lost its evidence
   (a re-run day no longer lists it), and goes, with a tombstone. Parents cannot go in their own
   model: they are built before the children that still refer to them.
 #}
 {% macro sweep_unreferenced(table, key, children) -%}
-    with gone as (
-        delete from oltp."{{ table }}" as parent
-        where
-            {%- for child, column in children %}
-            not exists (select 1 from oltp."{{ child }}" as child where child.{{ column }} = parent.{{ key }})
-            {{- " and" if not loop.last }}
-            {%- endfor %}
-        returning cast(parent.{{ key }} as text) as row_key
-    )
-
-    insert into oltp_meta.deleted_rows (table_name, row_key, deleted_at)
-    select '{{ table }}', row_key, cast('{{ run_started_at }}' as timestamp with time zone)
-    from gone
+    {%- set unreferenced -%}
+        {%- for child, column in children %}
+        not exists (select 1 from oltp."{{ child }}" as child where child.{{ column }} = parent.{{ key }})
+        {{- " and" if not loop.last }}
+        {%- endfor %}
+    {%- endset -%}
+    {{ delete_with_tombstones(table, 'oltp."' ~ table ~ '"', 'parent', unreferenced, 'cast(parent.' ~ key ~ ' as text)') }}
 {%- endmacro %}
 
 {% macro sweep_orphans() -%}

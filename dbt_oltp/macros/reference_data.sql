@@ -12,27 +12,11 @@
 
 {#
   Incremental strategy replace_all: the model's output is the whole truth, so the rows it no
-  longer produces are deleted (with tombstones) and the rest merged as replace_scope merges
-  (macros/folding.sql: rows whose row_hash is unchanged are left alone).
+  longer produces are deleted (with tombstones) and the rest merged: replace_scope's mechanism
+  (macros/folding.sql, replace_rows) with every row of the model in scope.
 #}
 {% macro get_incremental_replace_all_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set source = arg_dict['temp_relation'] -%}
-    {%- set keys = arg_dict['unique_key'] -%}
-    {%- set keys = [keys] if keys is string else keys -%}
-    with gone as (
-        delete from {{ target }} as stale
-        where not exists (
-            select 1 from {{ source }} as fresh
-            where {% for key in keys %}fresh.{{ key }} = stale.{{ key }}{{ " and " if not loop.last }}{% endfor %}
-        )
-        returning {{ tombstone_key('stale', keys) }} as row_key
-    )
-
-    insert into oltp_meta.deleted_rows (table_name, row_key, deleted_at)
-    select '{{ target.identifier }}', row_key, cast('{{ run_started_at }}' as timestamp with time zone)
-    from gone;
-    {{ get_incremental_replace_scope_sql(arg_dict) }}
+    {{ replace_rows(arg_dict, 'true') }}
 {%- endmacro %}
 
 {#
@@ -41,19 +25,13 @@
   no references.
 #}
 {% macro sweep_unlisted_rows(table, key, listed_sql, children) -%}
-    with gone as (
-        delete from oltp."{{ table }}" as parent
-        where
-            not exists (select 1 from ({{ listed_sql }}) as listed where listed.key = parent.{{ key }})
-            {%- for child, column in children %}
-            and not exists (select 1 from oltp."{{ child }}" as child where child.{{ column }} = parent.{{ key }})
-            {%- endfor %}
-        returning cast(parent.{{ key }} as text) as row_key
-    )
-
-    insert into oltp_meta.deleted_rows (table_name, row_key, deleted_at)
-    select '{{ table }}', row_key, cast('{{ run_started_at }}' as timestamp with time zone)
-    from gone
+    {%- set unlisted -%}
+        not exists (select 1 from ({{ listed_sql }}) as listed where listed.key = parent.{{ key }})
+        {%- for child, column in children %}
+        and not exists (select 1 from oltp."{{ child }}" as child where child.{{ column }} = parent.{{ key }})
+        {%- endfor %}
+    {%- endset -%}
+    {{ delete_with_tombstones(table, 'oltp."' ~ table ~ '"', 'parent', unlisted, 'cast(parent.' ~ key ~ ' as text)') }}
 {%- endmacro %}
 
 {#

@@ -9,18 +9,16 @@ at once would race.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import subprocess
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from extract.runtime.locks import home_lock
 from extract.settings import Settings, get_settings
 
 DATABASE = "gourmand"
@@ -67,18 +65,6 @@ class PgConnectionInfo:
             f"postgresql://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
             f"@{quote(self.host, safe='')}:{self.port}/{self.database}"
         )
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (held until the block ends)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _password_file(settings: Settings) -> Path:
@@ -188,7 +174,8 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
 
     commands = _pgserver_commands()
     pgdata = settings.postgres_dir
-    with file_lock(settings.home / "postgres.lock"):
+    # one starter at a time (a second waits, saying for whom, then finds it running)
+    with home_lock(settings, "postgres"):
         running = _postmaster(pgdata)
         if running is None:
             user = _system_user()
