@@ -23,7 +23,7 @@ class Tokens:
     def scopes(self, authorization: str | None) -> frozenset[str] | None:
         """The scopes of the request's bearer token; None when it names no known token."""
         scheme, _, given = (authorization or "").partition(" ")
-        if scheme != "Bearer":
+        if scheme.lower() != "bearer":  # the scheme is case-insensitive (RFC 9110 11.1)
             return None
         for token, scopes in self.grants.items():
             # compared in constant time: the comparison tells nothing of a near miss

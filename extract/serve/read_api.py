@@ -16,12 +16,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -32,7 +35,14 @@ from extract.lake.extracts import list_extracts, read_extract
 from extract.runtime.query import QueryError, run_query
 from extract.settings import Settings
 from extract.warehouse.builds import build_stamp
-from extract.warehouse.catalog import Resource, plain_value, rows_as_csv, rows_as_parquet
+from extract.warehouse.catalog import (
+    Column,
+    Resource,
+    fits,
+    plain_value,
+    rows_as_csv,
+    rows_as_parquet,
+)
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -87,48 +97,86 @@ class AnswerCache:
                 self._items.popitem(last=False)
 
 
-def _parse(kind: str, raw: str, name: str) -> Any:
-    """A query-string value as the column's type, or a 400 that says why."""
+def _parse(column: Column, raw: str, name: str) -> Any:
+    """A query-string value as the column's type, or a 400 that says why (a number the
+    column's type cannot hold included: the warehouse would refuse it with its own words)."""
+    kind = column.kind
     try:
         if kind == "integer":
-            return int(raw)
-        if kind == "number":
-            return float(raw)
-        if kind == "boolean":
+            value: Any = int(raw)
+        elif kind == "number":
+            value = float(raw)
+        elif kind == "boolean":
             if raw.lower() not in ("true", "false"):
                 raise ValueError("true or false")
             return raw.lower() == "true"
-        if kind == "date":
+        elif kind == "date":
             return dt.date.fromisoformat(raw)
-        if kind == "timestamp":
+        elif kind == "timestamp":
             value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return raw
+        else:
+            return raw
     except ValueError as exc:
-        raise HTTPException(400, f"{name}: {raw!r} is not a valid {kind}") from exc
+        raise HTTPException(400, f"{name}: {raw[:100]!r} is not a valid {kind}") from exc
+    if isinstance(value, float) and not math.isfinite(value):
+        raise HTTPException(400, f"{name}: {raw[:100]!r} is not a finite number")
+    if not fits(column.sql_type, value):
+        raise HTTPException(
+            400, f"{name}: {raw[:100]!r} is out of the range of the column ({column.sql_type})"
+        )
+    return value
 
 
-def _cursor(offset: int, stamp: str) -> str:
-    raw = json.dumps({"o": offset, "b": stamp}).encode()
+# a cursor: its payload (base64 of the offset and the build) and a MAC of it, so the API only
+# ever reads offsets it gave out; checked before the payload is decoded
+_MAX_CURSOR = 256
+_MAX_OFFSET = 2**62
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _offset(cursor: str | None, stamp: str) -> int:
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode((text + "=" * (-len(text) % 4)).encode())
+
+
+def _mac(key: bytes, payload: str) -> str:
+    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:18])
+
+
+def _cursor(offset: int, stamp: str, key: bytes) -> str:
+    payload = _b64(json.dumps({"o": offset, "b": stamp}).encode())
+    return f"{payload}.{_mac(key, payload)}"
+
+
+def _offset(cursor: str | None, stamp: str, key: bytes) -> int:
     if cursor is None:
         return 0
+    refused = HTTPException(400, "cursor: not a cursor this API gave out")
+    payload, _, mac = cursor.partition(".")
+    if len(cursor) > _MAX_CURSOR or not hmac.compare_digest(mac, _mac(key, payload)):
+        raise refused
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset, built = int(decoded["o"]), str(decoded["b"])
+        decoded = json.loads(_unb64(payload))
+        offset, built = decoded["o"], decoded["b"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise HTTPException(400, "cursor: not a cursor this API gave out") from exc
-    if offset < 0:
-        raise HTTPException(400, "cursor: not a cursor this API gave out")
+        raise refused from exc
+    if type(offset) is not int or not 0 <= offset < _MAX_OFFSET or not isinstance(built, str):
+        raise refused
     if built != stamp:
         raise HTTPException(
             410, "the warehouse was rebuilt since this cursor was given: start from the first page"
         )
     return offset
+
+
+def canonical_query(resource: str, query: Sequence[tuple[str, str]]) -> str:
+    """One request as a string: the resource and its parameters sorted and URL-encoded, so
+    two different requests never share it (a value holding `&` or `=` included). The answer
+    cache and the ETag both key on it."""
+    return resource + "?" + urlencode(sorted(query))
 
 
 @dataclass
@@ -197,7 +245,7 @@ def _page(
                 raise HTTPException(400, f"{name}: {column.kind} columns take equality only")
             where.append(
                 (column.name, {"": "=", "gte": ">=", "lte": "<="}[op],
-                 _parse(column.kind, raw, name))
+                 _parse(column, raw, name))
             )  # fmt: skip
     order: list[tuple[str, bool]] = []
     if sort is not None:
@@ -236,6 +284,14 @@ def row_model(resource: Resource) -> type[BaseModel]:
     return create_model(f"{resource.name}_row", **fields)
 
 
+def cursor_key(settings: Settings) -> bytes:
+    """The home's key for signing cursors (a file of the home, mode 0600, made on first use):
+    every server of the home accepts the cursors any of them gave out."""
+    from extract.runtime.postgres import password_file
+
+    return password_file(settings.home / "api-cursor.key")[0].encode()
+
+
 class ReadAPI:
     """The `/v1` routes over a catalog, with the cache and the build stamp they share."""
 
@@ -248,6 +304,7 @@ class ReadAPI:
         self.settings = settings
         self.catalog = catalog
         self.cache = AnswerCache()
+        self.cursor_key = cursor_key(settings)
         self.router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)])
         self._routes()
 
@@ -263,8 +320,8 @@ class ReadAPI:
         stamp = build_stamp(self.settings)
         query = [*request.query_params.multi_items(), *extra]
         page, fmt, cursor = _page(resource, query, default_order)
-        page.offset = _offset(cursor, stamp)
-        canonical = resource.name + "?" + "&".join(f"{k}={v}" for k, v in sorted(query))
+        page.offset = _offset(cursor, stamp, self.cursor_key)
+        canonical = canonical_query(resource.name, query)
         etag = '"' + hashlib.sha256(f"{stamp}\n{canonical}".encode()).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Warehouse-Build": stamp}
         if etag in (request.headers.get("if-none-match") or ""):
@@ -287,7 +344,7 @@ class ReadAPI:
             raise HTTPException(503, f"the warehouse cannot answer now: {exc}") from exc
         more = len(rows) > page.limit
         rows = rows[: page.limit]
-        next_cursor = _cursor(page.offset + page.limit, stamp) if more else None
+        next_cursor = _cursor(page.offset + page.limit, stamp, self.cursor_key) if more else None
         return Answer(_encode(page.resource, rows, fmt), FORMATS[fmt], etag, next_cursor)
 
     def _routes(self) -> None:
@@ -417,7 +474,7 @@ class ReadAPI:
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
             {"name": "cursor", "in": "query", "required": False,
              "description": "the next page, as X-Next-Cursor gave it",
-             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
+             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}},
             {"name": "format", "in": "query", "required": False,
              "schema": {"type": "string", "enum": list(FORMATS)}},
         ]  # fmt: skip

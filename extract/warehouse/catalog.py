@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +28,43 @@ class Column:
     name: str
     kind: str  # string | integer | number | boolean | date | timestamp
     description: str
+    sql_type: str = ""  # as the warehouse spells it: what a value bound to it must fit
+
+
+_INTEGER_BITS = {
+    "TINYINT": 8, "INT1": 8, "SMALLINT": 16, "INT2": 16, "INTEGER": 32, "INT": 32, "INT4": 32,
+    "BIGINT": 64, "INT8": 64, "INT64": 64, "HUGEINT": 128, "INT128": 128,
+}  # fmt: skip
+_UNSIGNED_BITS = {"UTINYINT": 8, "USMALLINT": 16, "UINTEGER": 32, "UBIGINT": 64, "UHUGEINT": 128}
+_REAL_MAX = 3.4028234663852886e38  # a 4-byte float's largest finite value
+# BigQuery's NUMERIC and BIGNUMERIC hold 29 and 38 digits before the point
+_DECIMAL_DIGITS = {"NUMERIC": 29, "BIGNUMERIC": 38, "BIGDECIMAL": 38}
+_DECIMAL = re.compile(r"^(?:DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$")
+
+
+def fits(sql_type: str, value: int | float) -> bool:
+    """Whether a number can be compared with a column of `sql_type` without the warehouse
+    refusing it (out of the type's range, or not finite): a value that does not fit is the
+    caller's error, said before any query."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    t = sql_type.upper().strip()
+    if t in _INTEGER_BITS:
+        bound = 2 ** (_INTEGER_BITS[t] - 1)
+        return -bound <= value < bound
+    if t in _UNSIGNED_BITS:
+        return 0 <= value < 2 ** _UNSIGNED_BITS[t]
+    if t in ("REAL", "FLOAT4", "FLOAT"):
+        return abs(value) <= _REAL_MAX
+    decimal = _DECIMAL.match(t)
+    if decimal:
+        digits = int(decimal.group(1)) - int(decimal.group(2) or 0)
+        return abs(value) < 10**digits
+    if t in _DECIMAL_DIGITS:
+        return abs(value) < 10 ** _DECIMAL_DIGITS[t]
+    # DOUBLE, FLOAT64, Postgres's numeric without a precision: any finite number; an integer
+    # still has to be one the drivers can bind
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,7 @@ def load_catalog(settings: Settings) -> dict[str, Resource]:
                 column,
                 kind_of(kind),
                 (described.get(column) or {}).get("description", "").strip(),
+                kind,
             )
             for column, kind in typed
         )

@@ -6,6 +6,7 @@ it."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import os
@@ -200,6 +201,7 @@ def test_csv_and_parquet_equal_the_mart(built, api):
 
 def test_etags_304_and_invalidation_by_a_new_build(built, api):
     settings, _ = built
+    given = get(api, "/v1/dim_date?limit=1").headers["x-next-cursor"]
     first = get(api, "/v1/reviews_by_payment_level")
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "no-cache"
@@ -212,8 +214,8 @@ def test_etags_304_and_invalidation_by_a_new_build(built, api):
     again = get(api, "/v1/reviews_by_payment_level", **{"If-None-Match": etag})
     assert again.status_code == 200 and again.headers["etag"] != etag
     assert again.json() == first.json()
-    stale = first.headers.get("x-next-cursor") or "eyJvIjogMSwgImIiOiAib2xkIn0"
-    assert get(api, f"/v1/dim_date?cursor={stale}").status_code == 410
+    # a cursor given out before the build
+    assert get(api, f"/v1/dim_date?limit=1&cursor={given}").status_code == 410
 
 
 def test_scopes_and_anonymous_reading(built, api):
@@ -253,6 +255,68 @@ def test_bad_requests_are_4xx_with_a_message(api, path):
     answer = get(api, path)
     assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
     assert answer.json()["detail"]
+
+
+def test_a_value_holding_query_syntax_is_a_request_of_its_own(api):
+    """Before: the answer cache and the ETag joined the parameters unencoded, so a value holding
+    `&limit=1` (or `&format=csv`) and the two parameters it spells shared one entry: anyone
+    could plant an empty answer for everyone else's request."""
+    planted = get(api, "/v1/dim_date?day_name=Monday%26limit%3D1")
+    assert planted.status_code == 200 and planted.json() == []
+    real = get(api, "/v1/dim_date?day_name=Monday&limit=1")
+    assert len(real.json()) == 1
+    assert real.headers["etag"] != planted.headers["etag"]
+    assert get(api, "/v1/dim_date?day_name=Monday%26format%3Dcsv").json() == []
+    csv = get(api, "/v1/dim_date?day_name=Monday&format=csv")
+    assert csv.headers["content-type"].startswith("text/csv") and "Monday" in csv.text
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"o": 1e400, "b": "x"}', b'{"o": Infinity, "b": "x"}', b"[" * 5000,
+     b'{"o": 100000000000000000000000, "b": "x"}', b'{"o": -1, "b": "x"}'],
+    ids=["overflow", "infinity", "deep", "huge-offset", "negative"],
+)  # fmt: skip
+def test_a_cursor_the_api_did_not_give_out_is_a_400(api, payload):
+    """Before: cursors were unsigned JSON, so these were 500s (OverflowError, RecursionError)
+    or 503s (DuckDB's words on an offset of 10^23)."""
+    forged = _b64(payload)
+    real = get(api, "/v1/dim_date?limit=1").headers["x-next-cursor"]
+    for cursor in (forged, f"{forged}.{real.partition('.')[2]}", f"{forged}.AAAA"):
+        answer = get(api, f"/v1/dim_date?limit=1&cursor={cursor}")
+        assert answer.status_code == 400, (cursor[:80], answer.status_code, answer.text[:300])
+    assert get(api, f"/v1/dim_date?limit=1&cursor={real}").status_code == 200
+
+
+def test_numbers_out_of_a_columns_range_are_a_400_in_our_words(api):
+    """Before: 503s carrying DuckDB's error text (`department_key__gte=2**127`, a number
+    column `__lte=-1.8e38`): the caller's error, said as such."""
+    numeric = [
+        (r["name"], c["name"], c["type"])
+        for r in get(api, "/v1/resources").json()
+        for c in r["columns"]
+        if c["type"] in ("integer", "number")
+    ]
+    assert {t for _, _, t in numeric} == {"integer", "number"}
+    for resource, column, kind in numeric:
+        values = [str(2**127), str(-(2**127) - 1)] if kind == "integer" else ["Infinity", "nan"]
+        for value in values:
+            answer = get(api, f"/v1/{resource}?{column}__gte={value}")
+            assert answer.status_code == 400, (resource, column, value, answer.text[:300])
+            assert "out of the range" in answer.json()["detail"] or "finite" in answer.text
+        for value in ("-1.8e38", "1e300", str(2**70)):
+            answer = get(api, f"/v1/{resource}?{column}__lte={value}")
+            assert answer.status_code in (200, 400), (resource, column, value, answer.text[:300])
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_the_bearer_scheme_is_case_insensitive(api, scheme):
+    answer = httpx.get(f"{api}/v1/dim_agency", headers={"Authorization": f"{scheme} {READ}"})
+    assert answer.status_code == 200
 
 
 def test_docs_work_offline(api):
