@@ -89,16 +89,35 @@ def _table_or_404(table: str) -> str:
     return table
 
 
+async def _capped_body(request: Request) -> bytes:
+    """The request's body, refused with a 413 as soon as it passes MAX_BODY_BYTES (a declared
+    Content-Length over it before any of it is read): a huge or endless body is never held."""
+    declared = request.headers.get("content-length", "")
+    too_big = HTTPException(413, f"the body is over {MAX_BODY_BYTES:,} bytes; nothing ingested")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _rows(table: str, content_type: str, body: bytes) -> list[ParsedRow]:
     spec = hr_table(table)
-    if content_type.startswith("text/csv"):
+    # the media type alone, as RFC 9110 spells it: parameters after ';', any case
+    media = content_type.partition(";")[0].strip().lower()
+    if media == "text/csv":
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise HTTPException(400, f"the CSV body is not UTF-8: {exc}") from exc
         # lines end at "\n" only, as in files (str.splitlines would also split at \x0c, \x85...)
         return list(parse_csv_lines(spec, io.StringIO(text)))
-    if content_type and not content_type.startswith("application/json"):
+    if media not in ("", "application/json"):
         raise HTTPException(415, "send application/json (an array of objects) or text/csv")
     try:
         records = parse_json_body(body)
@@ -148,9 +167,7 @@ def ingest_router(settings: Settings, authorized: Callable[..., Any]) -> APIRout
     async def ingest_batch(table: TableName, request: Request) -> BatchResult:
         """Ingest one batch; rows that break the dictionary go to raw_hr._rejects."""
         table = _table_or_404(table)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the body is over {MAX_BODY_BYTES:,} bytes; nothing ingested")
+        body = await _capped_body(request)
         rows = _rows(table, request.headers.get("content-type", "application/json"), body)
         if len(rows) > MAX_ROWS:
             raise HTTPException(

@@ -438,6 +438,20 @@ def parse_json_body(body: bytes) -> list[Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        # the parser's depth limit (the interpreter's recursion limit): rows are flat objects
+        raise ValueError("malformed JSON: nested too deeply for an array of row objects") from exc
     if not isinstance(data, list):
         raise ValueError("the body must be a JSON array of row objects")
+    try:
+        # JSON may escape a lone UTF-16 surrogate ("\ud800"), which is no Unicode character:
+        # no database stores it, nor the rejects table; the body is refused, saying why
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            "malformed JSON: a string holds a lone surrogate escape (such as \\ud800), which "
+            "is not Unicode text"
+        ) from exc
+    except RecursionError as exc:
+        raise ValueError("malformed JSON: nested too deeply for an array of row objects") from exc
     return data

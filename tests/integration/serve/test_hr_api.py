@@ -4,6 +4,8 @@ into a real Postgres."""
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -428,3 +430,72 @@ def test_a_carriage_return_inside_a_value_is_stored_not_a_500(settings, client, 
     assert pg_rows(
         settings, "SELECT employee_name FROM raw_hr.employees WHERE employee_id > 7200 ORDER BY 1"
     ) == [("Ada\rKing",), ("Bob\rStone",)]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'[{"employee_id": 1, "employee_name": "\\ud800", "hiring_date": "2021-07-27T16:02:08Z",'
+         b' "department_id": 1, "job_id": 1}]', "lone surrogate"),
+        (b"[" * 100_000, "nested too deeply"),
+    ],
+    ids=["lone-surrogate", "deep-nesting"],
+)  # fmt: skip
+def test_json_no_database_can_store_is_a_400_that_says_why(settings, client, body, why):
+    """Before: both were 500s (UnicodeEncodeError on the way to Postgres, RecursionError)."""
+    before = state(settings)
+    response = client.post(
+        "/ingest/employees", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert why in response.json()["detail"]
+    assert state(settings) == before
+
+
+def test_the_content_type_is_matched_as_a_media_type(settings, client):
+    """Before: `application/jsonfoo` passed as JSON (a prefix match)."""
+    rows = json.dumps([employee(1)]).encode()
+    for content_type in ("application/jsonfoo", "application/json-seq", "text/csvx"):
+        response = client.post(
+            "/ingest/employees", content=rows, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 415, content_type
+    for content_type in ("application/json", "Application/JSON; charset=utf-8"):
+        response = client.post(
+            "/ingest/employees", content=rows, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 200, (content_type, response.text[:300])
+
+
+def test_a_body_over_the_cap_is_refused_while_it_streams(settings, server):
+    """Before: the whole body was read before the 4 MB cap was checked (a 256 MB chunked body
+    took the server from 260 MB to 725 MB before its 413). Now the 413 comes once the cap is
+    passed, and the rest is never read; a declared Content-Length over it is refused unread."""
+    from extract.serve.hr_api import MAX_BODY_BYTES
+
+    before = state(settings)
+    host, port = server.removeprefix("http://").split(":")
+    head = (
+        f"POST /ingest/employees HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
+    chunk = b"[" + b" " * ((1 << 20) - 1)  # 1 MiB
+    total = 128 << 20
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        sent = 0
+        while sent < total and not select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        status = sock.recv(65536).split(b"\r\n", 1)[0]
+    assert b" 413 " in status, status
+    # what was sent before the answer: the cap, and what the sockets' buffers hold
+    assert sent < 32 << 20, f"{sent:,} bytes sent before the 413"
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
+        status = sock.recv(65536).split(b"\r\n", 1)[0]
+    assert b" 413 " in status, status
+    assert state(settings) == before
