@@ -80,6 +80,9 @@ class Settings:
     start_date: date = date(2024, 1, 1)
     demo_days: int = 7
     http_timeout: float = 30.0
+    # a person's query through the read-only door is stopped after this many seconds, whatever
+    # it SETs (extract/runtime/query.py)
+    read_timeout: float = 300.0
     http_max_attempts: int = 5
     http_backoff: float = 1.0
     http_max_delay: float = 60.0
@@ -248,6 +251,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         start_date=start_date,
         demo_days=_env_int(env, "GOURMAND_DEMO_DAYS", 7),
         http_timeout=_env_float(env, "GOURMAND_HTTP_TIMEOUT", 30.0),
+        read_timeout=_env_float(env, "GOURMAND_READ_TIMEOUT", 300.0),
         http_max_attempts=_env_int(env, "GOURMAND_HTTP_MAX_ATTEMPTS", 5),
         http_backoff=_env_float(env, "GOURMAND_HTTP_BACKOFF", 1.0),
         http_max_delay=_env_float(env, "GOURMAND_HTTP_MAX_DELAY", 60.0),

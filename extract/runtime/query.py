@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from extract.settings import Settings, get_settings
@@ -11,6 +13,37 @@ from extract.settings import Settings, get_settings
 
 class QueryError(RuntimeError):
     """A query that could not run, with a message meant for a person."""
+
+
+@contextmanager
+def _deadline(settings: Settings, cancel: Callable[[], Any], internal: bool) -> Iterator[Any]:
+    """A person's query is cancelled from outside once `settings.read_timeout` passes: the
+    reader role's statement_timeout is only a default its session may SET away (`set
+    statement_timeout = 0`), and DuckDB has none. Yields an Event set when it fired. The
+    pipeline's own (`internal`) reads are not limited."""
+    fired = threading.Event()
+    if internal:
+        yield fired
+        return
+
+    def fire() -> None:
+        fired.set()
+        cancel()
+
+    timer = threading.Timer(settings.read_timeout, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
+
+
+def _too_long(settings: Settings) -> QueryError:
+    return QueryError(
+        f"the query ran past the read-only door's limit of {settings.read_timeout:g} seconds "
+        "and was stopped (GOURMAND_READ_TIMEOUT)"
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -37,11 +70,16 @@ def _oltp(
     except psycopg2.Error as exc:
         raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
     try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            if cur.description is None:
-                return [], []
-            return [d[0] for d in cur.description], list(cur.fetchall())
+        with _deadline(settings, conn.cancel, internal) as fired, conn.cursor() as cur:
+            try:
+                cur.execute(query, params)
+                if cur.description is None:
+                    return [], []
+                return [d[0] for d in cur.description], list(cur.fetchall())
+            except psycopg2.errors.QueryCanceled as exc:
+                if fired.is_set():
+                    raise _too_long(settings) from exc
+                raise
     except psycopg2.Error as exc:
         raise QueryError(_one_line(exc)) from exc
     finally:
@@ -82,10 +120,16 @@ def _warehouse(
             f"try again when it finishes ({exc})"
         ) from exc
     try:
-        cur = con.execute(query, list(params) if params is not None else None)
-        if cur.description is None:
-            return [], []
-        return [d[0] for d in cur.description], list(cur.fetchall())
+        with _deadline(settings, con.interrupt, internal) as fired:
+            try:
+                cur = con.execute(query, list(params) if params is not None else None)
+                if cur.description is None:
+                    return [], []
+                return [d[0] for d in cur.description], list(cur.fetchall())
+            except duckdb.InterruptException as exc:
+                if fired.is_set():
+                    raise _too_long(settings) from exc
+                raise
     except duckdb.PermissionException as exc:
         raise QueryError(
             f"{_one_line(exc)} (the read-only door opens no file: the dwh_staging views read "

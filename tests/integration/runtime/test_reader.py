@@ -5,6 +5,7 @@ written, no file touched and no program run, on every warehouse target that runs
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,25 @@ def test_the_staging_views_are_for_the_pipeline_not_the_door(tmp_path):
     query = "select i from dwh_staging.v"
     assert run_query(query, target="warehouse", settings=settings, internal=True)[1] == [(1,)]
     assert "query dwh.* and marts.*" in _refused(query, settings, "warehouse")
+
+
+def test_a_query_is_stopped_at_the_doors_limit_whatever_it_sets(make_settings):
+    """Before: `set statement_timeout = 0; select pg_sleep(330)` outlived the role's 5-minute
+    default, and a DuckDB read had no limit at all (a count of range(1e11) ran until killed).
+    The door cancels a person's query from outside once GOURMAND_READ_TIMEOUT passes."""
+    import duckdb
+
+    settings = make_settings(GOURMAND_READ_TIMEOUT="1")
+    _prepare(settings)
+    started = time.monotonic()
+    message = _refused("set statement_timeout = 0; select pg_sleep(20)", settings, "oltp")
+    assert "limit of 1 seconds" in message, message
+    assert time.monotonic() - started < 15
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(settings.warehouse_path)).close()
+    started = time.monotonic()
+    message = _refused("select count(*) from range(100000000000)", settings, "warehouse")
+    assert "limit of 1 seconds" in message, message
+    assert time.monotonic() - started < 15
+    # the door still answers after a stop
+    assert run_query("select 1", settings=settings)[1] == [(1,)]
