@@ -39,6 +39,17 @@ SCHEMAS = (
 )
 RAW_PREFIX = "raw_"
 STATEMENT_TIMEOUT = "5min"  # a runaway analyst query stops on its own
+# The role's settings, and every door connection's: given as connection options too, which a
+# role-level default (`alter role … set`, which any role may run on itself) cannot weaken
+ROLE_SETTINGS = {"default_transaction_read_only": "on", "statement_timeout": STATEMENT_TIMEOUT}
+DOOR_OPTIONS = " ".join(f"-c {name}={value}" for name, value in ROLE_SETTINGS.items())
+# Functions PUBLIC may execute by default that write or block outside the table privileges: a
+# large object is stored whatever the schemas allow (`lo_from_bytea` committed 32 MB), and an
+# advisory lock taken by a reader blocks the pipeline's (raw_hr's DDL and loads take them).
+# Revoked from PUBLIC where the pipeline's owner is a superuser (the embedded server: a
+# superuser keeps them); on another server the DBA does it (setup_sql).
+UNSAFE_FUNCTIONS = ("lo_create", "lo_creat", "lo_from_bytea", "lo_import")
+UNSAFE_PREFIXES = ("pg_advisory", "pg_try_advisory")
 
 
 class ReaderUnavailable(RuntimeError):
@@ -59,6 +70,12 @@ grant connect on database {database} to {ROLE};
 -- nobody but the owners creates anything in public or in temporary tables
 revoke create on schema public from public;
 revoke temporary on database {database} from public;
+-- as a superuser: no large objects and no advisory locks for PUBLIC (the reader would store
+-- data outside the schemas, or block the pipeline's locks); grant them back to the pipeline's
+-- user if it is not a superuser:
+--   revoke execute on function <each of {", ".join(UNSAFE_FUNCTIONS)} and every
+--   pg_advisory* / pg_try_advisory* function> from public;
+--   grant execute on function <each pg_advisory* function> to <the pipeline's user>;
 -- for each data schema ({schemas} and every raw_* schema):
 --   grant usage on schema <schema> to {ROLE};
 --   grant select on all tables in schema <schema> to {ROLE};
@@ -115,12 +132,12 @@ def _grant_missing(cur: Any, role_name: str, password: str | None) -> None:
                 "create role {} login password {} nosuperuser nocreatedb nocreaterole noinherit"
             ).format(role, sql.Literal(password))
         )
-        cur.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(role))
-        cur.execute(
-            sql.SQL("alter role {} set statement_timeout = {}").format(
-                role, sql.Literal(STATEMENT_TIMEOUT)
+        for name, value in ROLE_SETTINGS.items():
+            cur.execute(
+                sql.SQL("alter role {} set {} = {}").format(
+                    role, sql.Identifier(name), sql.Literal(value)
+                )
             )
-        )
     cur.execute(
         "select has_database_privilege(%s, current_database(), 'CONNECT'),"
         " has_database_privilege('public', current_database(), 'TEMPORARY'),"
@@ -136,6 +153,8 @@ def _grant_missing(cur: Any, role_name: str, password: str | None) -> None:
         cur.execute(sql.SQL("revoke temporary on database {} from public").format(database))
     if public_create:
         cur.execute("revoke create on schema public from public")
+    _revoke_unsafe_functions(cur)
+    _reassert_role_settings(cur, role_name)
     # data schemas the role cannot use yet, or holding a table it cannot read
     cur.execute(
         """
@@ -171,6 +190,55 @@ def _grant_missing(cur: Any, role_name: str, password: str | None) -> None:
         )
 
 
+def _revoke_unsafe_functions(cur: Any) -> None:
+    """UNSAFE_FUNCTIONS and the advisory locks no longer executable by PUBLIC, when this
+    session may revoke them (a superuser's: the embedded server); only what changes."""
+    cur.execute("select current_setting('is_superuser') = 'on'")
+    if not cur.fetchone()[0]:
+        return
+    cur.execute(
+        """
+        select p.oid::regprocedure::text
+        from pg_proc as p
+        where (p.proname = any(%(names)s) or p.proname like any(%(prefixes)s))
+          and has_function_privilege('public', p.oid, 'EXECUTE')
+        order by 1
+        """,
+        {"names": list(UNSAFE_FUNCTIONS), "prefixes": [f"{p}%" for p in UNSAFE_PREFIXES]},
+    )
+    for (signature,) in cur.fetchall():
+        # a regprocedure's text is a quoted, schema-qualified signature: safe as SQL
+        cur.execute(f"revoke execute on function {signature} from public")
+
+
+def _reassert_role_settings(cur: Any, role_name: str) -> None:
+    """The role's defaults back to ROLE_SETTINGS if it changed them (`alter role … set
+    statement_timeout = 0` is allowed to any role on itself), when this session may (a
+    superuser, or CREATEROLE); only if they differ."""
+    from psycopg2 import sql
+
+    cur.execute(
+        "select coalesce(s.setconfig, '{}') from pg_roles as r left join pg_db_role_setting as s"
+        " on s.setrole = r.oid and s.setdatabase = 0 where r.rolname = %s",
+        (role_name,),
+    )
+    found = cur.fetchone()
+    wanted = sorted(f"{name}={value}" for name, value in ROLE_SETTINGS.items())
+    if found is None or sorted(found[0]) == wanted:
+        return
+    cur.execute("select rolsuper or rolcreaterole from pg_roles where rolname = current_user")
+    if not cur.fetchone()[0]:
+        return
+    role = sql.Identifier(role_name)
+    cur.execute(sql.SQL("alter role {} reset all").format(role))
+    for name, value in ROLE_SETTINGS.items():
+        cur.execute(
+            sql.SQL("alter role {} set {} = {}").format(
+                role, sql.Identifier(name), sql.Literal(value)
+            )
+        )
+
+
 def connect_reader(settings: Settings) -> Any:
     """A psycopg2 connection as the read-only role: the embedded server's own (created on first
     use), or `GOURMAND_READER_DSN`'s. A server given by GOURMAND_OLTP_DSN without a reader DSN
@@ -185,7 +253,9 @@ def connect_reader(settings: Settings) -> Any:
         # grants to the DBA (setup_sql)
         with contextlib.suppress(psycopg2.errors.InsufficientPrivilege):
             grant_reader(settings, role)
-        return psycopg2.connect(settings.reader_dsn, application_name="gourmand-reader")
+        return psycopg2.connect(
+            settings.reader_dsn, application_name="gourmand-reader", options=DOOR_OPTIONS
+        )
     if not settings.embedded_postgres:
         raise ReaderUnavailable(
             "this home's Postgres is GOURMAND_OLTP_DSN, and reads go through a read-only role: "
@@ -204,6 +274,7 @@ def connect_reader(settings: Settings) -> Any:
         password=password,
         dbname=info.database,
         application_name="gourmand-reader",
+        options=DOOR_OPTIONS,
     )
 
 

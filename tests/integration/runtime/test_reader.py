@@ -4,6 +4,7 @@ written, no file touched and no program run, on every warehouse target that runs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -21,6 +22,12 @@ POSTGRES_BYPASSES = {
     "copy to program": "copy (select 1) to program 'touch {marker}'",
     "read a server file": "select pg_read_file('/etc/hostname')",
     "become the owner": "set role postgres; create table public.x4(i int)",
+    # before: stored 32 MB outside every schema, and blocked the pipeline's own locks
+    "a large object": "begin read write; select lo_from_bytea(0, decode(repeat('ab', 4096), "
+    "'hex')); commit",
+    "an empty large object": "begin read write; select lo_create(0); commit",
+    "an advisory lock": "select pg_advisory_lock(hashtext('raw_hr ddl'))",
+    "a transaction's advisory lock": "select pg_try_advisory_xact_lock(1)",
 }
 
 
@@ -57,6 +64,7 @@ def _postgres_bypasses_refused(settings, target: str, marker: Path) -> None:
         "where table_name in ('x1', 'x2', 'x3', 'x4')",
     )
     assert created == []
+    assert pg_rows(settings, "select count(*) from pg_largeobject_metadata") == [(0,)]
     assert pg_rows(settings, "select has_schema_privilege('public', 'public', 'CREATE')") == [
         (False,)
     ]
@@ -212,3 +220,43 @@ def test_a_query_is_stopped_at_the_doors_limit_whatever_it_sets(make_settings):
     assert time.monotonic() - started < 15
     # the door still answers after a stop
     assert run_query("select 1", settings=settings)[1] == [(1,)]
+
+
+@pytest.mark.parametrize("path", ["embedded", "reader-dsn"])
+def test_the_role_cannot_loosen_its_own_settings(make_settings, tmp_path, path):
+    """Before: `alter role gourmand_reader set statement_timeout = 0` (any role may alter its
+    own defaults) persisted for every later session. The door's sessions take their settings as
+    connection options, and the role's defaults are put back on the next door opened."""
+    from extract.runtime.postgres import stop_embedded
+    from extract.settings import load_settings
+
+    if path == "embedded":
+        env = {"GOURMAND_HOME": str(tmp_path / "home"), "PATH": os.environ["PATH"]}
+        settings = load_settings(env)
+    else:
+        settings = make_settings(GOURMAND_WAREHOUSE="postgres")
+    try:
+        _prepare(settings)
+        loosen = (
+            "begin read write; alter role current_user set statement_timeout = 0; "
+            "alter role current_user set default_transaction_read_only = off; commit; "
+            "show statement_timeout"
+        )
+        with contextlib.suppress(QueryError):  # refused outright is fine too
+            run_query(loosen, settings=settings)
+        for setting, wanted in (("statement_timeout", "5min"),
+                                ("default_transaction_read_only", "on")):  # fmt: skip
+            assert run_query(f"show {setting}", settings=settings)[1] == [(wanted,)]
+        role_defaults = pg_rows(
+            settings,
+            "select s.setconfig from pg_db_role_setting as s join pg_roles as r "
+            "on r.oid = s.setrole where r.rolname = %s",
+            "gourmand_reader",
+        )
+        assert sorted(role_defaults[0][0]) == [
+            "default_transaction_read_only=on",
+            "statement_timeout=5min",
+        ]
+    finally:
+        if path == "embedded":
+            stop_embedded(settings)
