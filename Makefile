@@ -11,7 +11,7 @@ BQ_VENV := .venv-bq
 BQ_STAMP := $(BQ_VENV)/.installed
 BQ_PINS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extension-spatial==1.5.5 duckdb-extensions==1.5.5 numpy==2.4.6
 
-.PHONY: setup demo test dev lint bench soak quality-report clean-home bq-emulator dictionary
+.PHONY: setup demo test dev lint bench soak fuzz quality-report clean-home bq-emulator dictionary
 
 # uv (from PyPI) installs the same pins several times faster than pip; pip is the fallback when
 # uv cannot be had. -qq: pip shows errors only (this machine's pip.conf adds warnings about
@@ -59,7 +59,12 @@ TEST_WORKERS ?= 2
 
 test: setup $(BQ_STAMP)
 	.ci/ensure-chromium
-	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile -m "not fuzz"
+
+# schemathesis over the read API (FUZZ_READ_CASES, 20,000) and the ingest API
+# (FUZZ_INGEST_CASES, 4,000), fixed seeds: tests/fuzz. Not part of test: it runs for minutes.
+fuzz: setup
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider -m fuzz tests/fuzz
 
 dev: setup
 	$(BIN)/gourmand dev

@@ -356,3 +356,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def fuzz_api(
+    url: str, token: str, cwd: Path, *, examples: int, seed: int, options: Sequence[str] = ()
+) -> tuple[Any, int]:
+    """Schemathesis' CLI (not its pytest plugin, which pytest 9 breaks) over a live API's own
+    OpenAPI, every check on, a fixed seed, deterministic: (the finished run, how many test cases
+    it generated). The suite's fuzz tests and `make fuzz` differ in `examples` only."""
+    import re
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).with_name("schemathesis")
+    run = subprocess.run(
+        [str(cli), "run", f"{url}/openapi.json", "--checks", "all", *options,
+         "--header", f"Authorization: Bearer {token}", "--max-examples", str(examples),
+         "--seed", str(seed), "--generation-deterministic", "--no-color"],
+        capture_output=True, text=True, timeout=3600, cwd=cwd,
+    )  # fmt: skip
+    found = re.search(r"(\d+) generated", run.stdout)
+    return run, int(found.group(1)) if found else 0

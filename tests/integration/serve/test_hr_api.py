@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ import uvicorn
 
 from extract.serve.hr_api import create_app
 from extract.sources.hr.ingest import ingest_file
-from tests.support import HR_SEED, free_port, pg_rows
+from tests.support import HR_SEED, free_port, fuzz_api, pg_rows
 
 pytestmark = pytest.mark.integration
 
@@ -398,23 +397,16 @@ def test_hiring_dates_outside_the_plausible_range_are_rejected(client, hiring_da
         ]
 
 
+# a batch's rows are judged one by one: a body of bad rows is a 200 listing every row's
+# reasons, by design, so "schema-violating request accepted" does not apply
+INGEST_FUZZ_OPTIONS = ("--exclude-checks", "negative_data_rejection")
+
+
 def test_fuzzing_from_the_openapi_finds_no_500_and_no_undocumented_status(server, tmp_path):
     """Schemathesis, driven by the API's own OpenAPI, over every operation of the live server:
     no server error, every status and body as documented. Bounded: a fixed seed and at most
-    50 examples per operation. (Its CLI, not its pytest plugin, which pytest 9 breaks.)"""
-    import subprocess
-    import sys
-
-    cli = Path(sys.executable).with_name("schemathesis")
-    run = subprocess.run(
-        [str(cli), "run", f"{server}/openapi.json", "--checks", "all",
-         # a batch's rows are judged one by one: a body of bad rows is a 200 listing every
-         # row's reasons, by design, so "schema-violating request accepted" does not apply
-         "--exclude-checks", "negative_data_rejection",
-         "--header", f"Authorization: Bearer {TOKEN}", "--max-examples", "50",
-         "--seed", "14", "--generation-deterministic", "--no-color"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
+    50 examples per operation (`make fuzz` runs thousands)."""
+    run, _ = fuzz_api(server, TOKEN, tmp_path, examples=50, seed=14, options=INGEST_FUZZ_OPTIONS)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "Tested: 3" in run.stdout and "No issues found" in run.stdout, run.stdout[-3000:]
 

@@ -27,7 +27,7 @@ from extract.pipelines import run_source
 from extract.runtime.dbt_invoke import run_dbt
 from extract.sources.hr.ingest import ingest_file
 from extract.warehouse.builds import record_build
-from tests.support import HR_SEED, free_port, new_database, settings_for
+from tests.support import HR_SEED, free_port, fuzz_api, new_database, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -328,18 +328,16 @@ def test_docs_work_offline(api):
     assert schema["businesses"]["description"]
 
 
+# the ingest routes are fuzzed in test_hr_api.py, against a database made for it; a cursor is
+# opaque: one the API did not give out is refused (400, or 410 after a rebuild) though it matches
+# the schema's pattern
+READ_FUZZ_OPTIONS = (
+    "--exclude-path-regex", "^/(ingest|records)/",
+    "--exclude-checks", "positive_data_acceptance",
+)  # fmt: skip
+
+
 def test_openapi_fuzz_finds_no_500_and_no_schema_violation(api, tmp_path):
-    cli = Path(sys.executable).with_name("schemathesis")
-    run = subprocess.run(
-        [str(cli), "run", f"{api}/openapi.json", "--checks", "all",
-         # the ingest routes are fuzzed in test_hr_api.py, against a database made for it
-         "--exclude-path-regex", "^/(ingest|records)/",
-         # a cursor is opaque: one the API did not give out is refused (400, or 410 after a
-         # rebuild) though it matches the schema's pattern
-         "--exclude-checks", "positive_data_acceptance",
-         "--header", f"Authorization: Bearer {READ}", "--max-examples", "20",
-         "--seed", "19", "--generation-deterministic", "--no-color"],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
-    )  # fmt: skip
+    run, _ = fuzz_api(api, READ, tmp_path, examples=20, seed=19, options=READ_FUZZ_OPTIONS)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout, run.stdout[-3000:]
