@@ -516,8 +516,18 @@ def postgres(stop: bool, as_env: bool, reader_sql: bool) -> None:
             click.echo(f"export {name}={shlex.quote(value)}")
         return
     info = connection_info(settings)
-    # The password is not printed: the embedded server trusts 127.0.0.1, others have their own.
-    click.echo(f"psql -h {info.host} -p {info.port} -U {info.user} {info.database}")
+    # The password is not printed: the embedded server's is in a libpq password file of the home
+    # (mode 0600), other servers have their own
+    if settings.embedded_postgres:
+        from extract.runtime.postgres import pgpass_file
+
+        passfile = shlex.quote(str(pgpass_file(settings)))
+        click.echo(
+            f"PGPASSFILE={passfile} psql -h {info.host} -p {info.port} -U {info.user} "
+            f"{info.database}"
+        )
+    else:
+        click.echo(f"psql -h {info.host} -p {info.port} -U {info.user} {info.database}")
     click.echo(f"export GOURMAND_PG_HOST={info.host} GOURMAND_PG_PORT={info.port}")
 
 

@@ -86,7 +86,7 @@ def password_file(path: Path) -> tuple[str, bool]:
 
 
 def _embedded_password(settings: Settings) -> str:
-    """A random password per home: pgserver trusts local sockets, but dlt insists on one."""
+    """A random password per home: the owner's login (the server asks every login for one)."""
     return password_file(_password_file(settings))[0]
 
 
@@ -181,6 +181,11 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
             user = _system_user()
             if not (pgdata / "PG_VERSION").exists():
                 pgdata.mkdir(parents=True, exist_ok=True)
+                # the owner's password from the start: the server never accepts a login
+                # without one (initdb reads it from a file, as the server's own user)
+                pwfile = settings.home / ".initdb-password"
+                pwfile.write_text(_embedded_password(settings))
+                pwfile.chmod(0o600)
                 if user:
                     import pwd
 
@@ -189,22 +194,26 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                     ensure_prefix_permissions(pgdata)
                     entry = pwd.getpwnam(user)
                     os.chown(pgdata, entry.pw_uid, entry.pw_gid)
-                commands.initdb(
-                    # byte-order collation: the same order as C.UTF-8 (code points), but
-                    # Postgres compares C strings with memcmp and abbreviated keys, which halved
-                    # the index builds of a 5M-row load (text keys: md5 hex digests)
-                    [
-                        "--auth=trust",
-                        "--auth-local=trust",
-                        "--encoding=utf8",
-                        "--lc-collate=C",
-                        "--lc-ctype=C.UTF-8",
-                        "-U",
-                        USER,
-                    ],
-                    pgdata=pgdata,
-                    user=user,
-                )
+                    os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+                try:
+                    commands.initdb(
+                        # byte-order collation: the same order as C.UTF-8 (code points), but
+                        # Postgres compares C strings with memcmp and abbreviated keys, which
+                        # halved the index builds of a 5M-row load (text keys: md5 hex digests)
+                        [
+                            "--auth=scram-sha-256",
+                            f"--pwfile={pwfile}",
+                            "--encoding=utf8",
+                            "--lc-collate=C",
+                            "--lc-ctype=C.UTF-8",
+                            "-U",
+                            USER,
+                        ],
+                        pgdata=pgdata,
+                        user=user,
+                    )
+                finally:
+                    pwfile.unlink(missing_ok=True)
             port = _choose_port(settings)
             for attempt in range(3):
                 try:
@@ -230,7 +239,9 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
         password = _embedded_password(settings)
         marker = pgdata / ".gourmand_bootstrapped"
         if not marker.exists():
-            conn = psycopg2.connect(host="127.0.0.1", port=port, user=USER, dbname="postgres")
+            conn = psycopg2.connect(
+                host="127.0.0.1", port=port, user=USER, password=password, dbname="postgres"
+            )
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f"ALTER USER {USER} PASSWORD %s", (password,))
@@ -239,9 +250,57 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                     cur.execute(f"CREATE DATABASE {DATABASE}")
             conn.close()
             marker.write_text("ok\n")
+        _require_passwords(pgdata, port, password)
     return PgConnectionInfo(
         host="127.0.0.1", port=port, user=USER, password=password, database=DATABASE
     )
+
+
+# Who may log in to the embedded server: anyone on 127.0.0.1 who knows a role's password (the
+# owner's and the reader's are files of the home, mode 0600). initdb's `trust` let every local
+# user in as the superuser, whatever password they gave; no Unix socket is opened (-k '').
+HBA = """\
+# Gourmand's embedded server (extract/runtime/postgres.py): every login by password
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
+def _require_passwords(pgdata: Path, port: int, password: str) -> None:
+    """The server's pg_hba.conf made HBA, on a new home and on one initialised with `trust`
+    (every home before passwords were required): the owner's password is set first (while the
+    old rules still let the owner in), then the rules, then the server reloads them."""
+    import psycopg2
+
+    hba = pgdata / "pg_hba.conf"
+    if hba.read_text() == HBA:
+        return
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=port, user=USER, password=password, dbname="postgres"
+    )
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"ALTER USER {USER} PASSWORD %s", (password,))
+            # written in place: the file keeps the owner and mode the server reads it with
+            hba.write_text(HBA)
+            cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+
+
+def pgpass_file(settings: Settings) -> Path:
+    """A libpq password file for psql on the embedded server (mode 0600, beside the password
+    it holds): `PGPASSFILE=<it> psql -h 127.0.0.1 …` logs in without the password on screen."""
+    info = connection_info(settings)
+    path = settings.home / "postgres.pgpass"
+    line = f"{info.host}:*:*:{info.user}:{info.password}\n"
+    if not path.exists() or path.read_text() != line:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(line)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path
 
 
 def embedded_running(settings: Settings) -> bool:

@@ -267,15 +267,26 @@ def connect_reader(settings: Settings) -> Any:
     info = connection_info(settings)
     if new:
         _set_password(settings, password)  # a home whose password file was removed
-    return psycopg2.connect(
-        host=info.host,
-        port=info.port,
-        user=ROLE,
-        password=password,
-        dbname=info.database,
-        application_name="gourmand-reader",
-        options=DOOR_OPTIONS,
-    )
+
+    def open_door() -> Any:
+        return psycopg2.connect(
+            host=info.host,
+            port=info.port,
+            user=ROLE,
+            password=password,
+            dbname=info.database,
+            application_name="gourmand-reader",
+            options=DOOR_OPTIONS,
+        )
+
+    try:
+        return open_door()
+    except psycopg2.OperationalError as exc:
+        if "password authentication failed" not in str(exc):
+            raise
+        # the role changed its own password (any role may): the home's file is the password
+        _set_password(settings, password)
+        return open_door()
 
 
 def _set_password(settings: Settings, password: str) -> None:

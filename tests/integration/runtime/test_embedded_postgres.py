@@ -48,3 +48,69 @@ def test_processes_racing_on_a_new_home_share_one_server(tmp_path: Path):
     from extract.settings import load_settings
 
     assert stop_embedded(load_settings({"GOURMAND_HOME": str(tmp_path / "home")}))
+
+
+@pytest.mark.skipif(bool(os.environ.get("GOURMAND_TEST_PG_DSN")), reason="uses the embedded one")
+def test_every_login_needs_its_password_old_homes_included(tmp_path: Path):
+    """Before: initdb's `--auth=trust` let any local user in as the superuser with any password
+    (and changing the reader's password locked nobody out). Now a wrong password is refused,
+    for the owner and the reader; a home initialised with trust is switched on its next start;
+    the reader's door survives the role changing its own password; `gourmand postgres` prints
+    a psql line that logs in through a password file, the password not on screen."""
+    import psycopg2
+
+    from extract.runtime.postgres import connection_info, stop_embedded
+    from extract.runtime.query import run_query
+    from extract.settings import load_settings
+
+    settings = load_settings({"GOURMAND_HOME": str(tmp_path / "home"), "PATH": os.environ["PATH"]})
+    info = connection_info(settings)
+
+    def login(user: str, password: str) -> bool:
+        try:
+            psycopg2.connect(host=info.host, port=info.port, user=user, password=password,
+                             dbname=info.database, connect_timeout=10).close()  # fmt: skip
+        except psycopg2.OperationalError as exc:
+            assert "password authentication failed" in str(exc), exc
+            return False
+        return True
+
+    try:
+        assert run_query("select 1", settings=settings)[1] == [(1,)]  # the reader exists now
+        assert login("postgres", info.password)
+        assert not login("postgres", "anything")
+        assert not login("gourmand_reader", "anything")
+        # a home from before: trust for every local login
+        hba = settings.postgres_dir / "pg_hba.conf"
+        hba.write_text("host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n")
+        # (not through connect(): its start-up check would switch the rules back at once)
+        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user,
+                                password=info.password, dbname=info.database)  # fmt: skip
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select pg_reload_conf()")
+        conn.close()
+        assert login("postgres", "anything")
+        stop_embedded(settings)
+        info = connection_info(settings)  # its next start
+        assert not login("postgres", "anything") and login("postgres", info.password)
+        # the reader changes its own password: the door sets the home's back
+        run_query("begin read write; alter role current_user password 'mine'; commit",
+                  settings=settings)  # fmt: skip
+        assert run_query("select 2", settings=settings)[1] == [(2,)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GOURMAND_")}
+        env["GOURMAND_HOME"] = str(tmp_path / "home")
+        shown = subprocess.run([str(Path(sys.executable).with_name("gourmand")), "postgres"],
+                               env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert info.password not in shown.stdout + shown.stderr
+        line = shown.stdout.splitlines()[0]
+        assert line.startswith("PGPASSFILE=") and " psql " in line
+        passfile = Path(line.split(" ", 1)[0].removeprefix("PGPASSFILE="))
+        assert oct(passfile.stat().st_mode & 0o777) == "0o600"
+        # libpq reads the file as psql would (psycopg2 is libpq)
+        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user,
+                                dbname=info.database, passfile=str(passfile))  # fmt: skip
+        conn.close()
+    finally:
+        stop_embedded(settings)
