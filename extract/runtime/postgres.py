@@ -243,8 +243,8 @@ def _start_embedded(settings: Settings) -> PgConnectionInfo:
                 host="127.0.0.1", port=port, user=USER, password=password, dbname="postgres"
             )
             conn.autocommit = True
+            # (the owner's password: initdb's, or set by _require_passwords on an older home)
             with conn.cursor() as cur:
-                cur.execute(f"ALTER USER {USER} PASSWORD %s", (password,))
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
                 if cur.fetchone() is None:
                     cur.execute(f"CREATE DATABASE {DATABASE}")

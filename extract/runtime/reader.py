@@ -42,7 +42,17 @@ STATEMENT_TIMEOUT = "5min"  # a runaway analyst query stops on its own
 # The role's settings, and every door connection's: given as connection options too, which a
 # role-level default (`alter role … set`, which any role may run on itself) cannot weaken
 ROLE_SETTINGS = {"default_transaction_read_only": "on", "statement_timeout": STATEMENT_TIMEOUT}
-DOOR_OPTIONS = " ".join(f"-c {name}={value}" for name, value in ROLE_SETTINGS.items())
+
+
+def door_options(settings: Settings) -> str:
+    """The connection options of a door session: read-only, and the statement timeout the
+    settings give the door (GOURMAND_READ_TIMEOUT, the same limit query.py's timer enforces),
+    so one setting decides both."""
+    timeout = f"{round(settings.read_timeout * 1000)}ms"
+    values = {**ROLE_SETTINGS, "statement_timeout": timeout}
+    return " ".join(f"-c {name}={value}" for name, value in values.items())
+
+
 # Functions PUBLIC may execute by default that write or block outside the table privileges: a
 # large object is stored whatever the schemas allow (`lo_from_bytea` committed 32 MB), and an
 # advisory lock taken by a reader blocks the pipeline's (raw_hr's DDL and loads take them).
@@ -254,7 +264,7 @@ def connect_reader(settings: Settings) -> Any:
         with contextlib.suppress(psycopg2.errors.InsufficientPrivilege):
             grant_reader(settings, role)
         return psycopg2.connect(
-            settings.reader_dsn, application_name="gourmand-reader", options=DOOR_OPTIONS
+            settings.reader_dsn, application_name="gourmand-reader", options=door_options(settings)
         )
     if not settings.embedded_postgres:
         raise ReaderUnavailable(
@@ -276,7 +286,7 @@ def connect_reader(settings: Settings) -> Any:
             password=password,
             dbname=info.database,
             application_name="gourmand-reader",
-            options=DOOR_OPTIONS,
+            options=door_options(settings),
         )
 
     try:
