@@ -156,7 +156,9 @@ def _offset(cursor: str | None, stamp: str, key: bytes) -> int:
         return 0
     refused = HTTPException(400, "cursor: not a cursor this API gave out")
     payload, _, mac = cursor.partition(".")
-    if len(cursor) > _MAX_CURSOR or not hmac.compare_digest(mac, _mac(key, payload)):
+    # as bytes: compare_digest refuses text that is not ASCII (a TypeError, a 500)
+    expected = _mac(key, payload).encode()
+    if len(cursor) > _MAX_CURSOR or not hmac.compare_digest(mac.encode(), expected):
         raise refused
     try:
         decoded = json.loads(_unb64(payload))
