@@ -96,10 +96,12 @@ bench: setup
 	  && test $$g -eq 0
 
 # The soak (bench/README.md): random runs, kills and overlaps against one home, compared with an
-# in-order reference; SOAK_MINUTES (60), SOAK_SEED, SOAK_STEPS. Not part of test or bench: it
-# runs for an hour.
+# in-order reference; SOAK_MINUTES (60), SOAK_SEED, SOAK_STEPS, SOAK_UNTIL_KILLS and
+# SOAK_UNTIL_OVERLAPS (a goal that ends it sooner). Not part of test or bench: it runs for an hour.
 soak: setup
 	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_SEED="$(SOAK_SEED)" SOAK_STEPS="$(SOAK_STEPS)" \
+	  SOAK_UNTIL_KILLS="$(SOAK_UNTIL_KILLS)" SOAK_UNTIL_OVERLAPS="$(SOAK_UNTIL_OVERLAPS)" \
+	  SOAK_LEAST_MINUTES="$(SOAK_LEAST_MINUTES)" \
 	  $(BIN)/python -m bench.soak
 
 clean-home:

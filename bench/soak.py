@@ -32,7 +32,9 @@ home found different is kept aside for inspection and the soak goes on in a fres
 Knobs (environment, or the same flags): SOAK_MINUTES (60; no new step starts after them, the
 last sequence is then closed and compared), SOAK_SEED (repeats the same plan; printed),
 SOAK_STEPS (30 steps a sequence), SOAK_OP_TIMEOUT (600 s), SOAK_KEEP=1 keeps the work folder
-(it is kept anyway when something was found).
+(it is kept anyway when something was found). A goal ends it sooner, the same way (no new step,
+the last sequence closed and compared): SOAK_UNTIL_KILLS and SOAK_UNTIL_OVERLAPS, both reached
+after at least SOAK_LEAST_MINUTES.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ WAREHOUSE_SCHEMAS = ("dwh", "marts")
 # killed run is run plain again anyway, and each sequence ends by running what is stale. Kills
 # in a row of one run are what makes a kill cheaper than a run, and each is a kill of a
 # recovery in progress (bench/README.md has the arithmetic).
-STEP_WEIGHTS = {"run": 0.02, "kill": 0.30, "overlap": 0.56, "change": 0.06, "refresh": 0.06}
+STEP_WEIGHTS = {"run": 0.02, "kill": 0.24, "overlap": 0.66, "change": 0.04, "refresh": 0.04}
 KILL_AGAIN = 0.75
 MAX_KILL_STREAK = 8  # consecutive kills of one operation before its plain re-run
 OVERLAP_KILL = 0.7
@@ -806,16 +808,34 @@ class Soak:
         self.loaded, self.pending, self.unsettled, self.failed_in_row = {}, [], set(), {}
         self.kill_streak = 0
 
-    def run(self, minutes: float, steps: int) -> None:
+    def reached(self, kills: int, overlaps: int, least_minutes: float) -> bool:
+        """Whether the goal given (kills and overlapping pairs, after at least some minutes)
+        is reached; no goal (both 0) is never reached."""
+        if not (kills or overlaps):
+            return False
+        f = self.figures
+        return (
+            f.kills >= kills
+            and f.overlaps >= overlaps
+            and time.monotonic() - self.started >= least_minutes * 60
+        )
+
+    def run(
+        self, minutes: float, steps: int, kills: int = 0, overlaps: int = 0, least: float = 0
+    ) -> None:
         deadline = self.started + minutes * 60
+
+        def over() -> bool:
+            return time.monotonic() >= deadline or self.reached(kills, overlaps, least)
+
         self.say(f"sandbox {self.sandbox.url}; home {self.home}; logs {self.logs}")
-        while time.monotonic() < deadline:
+        while not over():
             self.start_postgres(self.home)  # the first home, or a fresh one after a mismatch
             self.figures.sequences += 1
             self.sequence = []
             self.say(f"sequence {self.figures.sequences} ({self.sources.label})")
             for _ in range(steps):
-                if time.monotonic() >= deadline:
+                if over():
                     break
                 self.step(plan_step(self.rng, self.sources, self.pending, self.kill_streak))
             self.close_sequence()
@@ -842,6 +862,15 @@ def main() -> int:
     parser.add_argument(
         "--op-timeout", type=float, default=float(os.environ.get("SOAK_OP_TIMEOUT") or 600)
     )
+    parser.add_argument(
+        "--until-kills", type=int, default=int(os.environ.get("SOAK_UNTIL_KILLS") or 0)
+    )
+    parser.add_argument(
+        "--until-overlaps", type=int, default=int(os.environ.get("SOAK_UNTIL_OVERLAPS") or 0)
+    )
+    parser.add_argument(
+        "--least-minutes", type=float, default=float(os.environ.get("SOAK_LEAST_MINUTES") or 0)
+    )
     parser.add_argument("--keep", action="store_true", default=bool(os.environ.get("SOAK_KEEP")))
     args = parser.parse_args()
 
@@ -858,7 +887,9 @@ def main() -> int:
     soak = Soak(work, args.seed, args.op_timeout)
     interrupted = False
     try:
-        soak.run(args.minutes, args.steps)
+        soak.run(
+            args.minutes, args.steps, args.until_kills, args.until_overlaps, args.least_minutes
+        )
     except KeyboardInterrupt:
         interrupted = True
         soak.say("interrupted: the last sequence is not compared")

@@ -4,6 +4,8 @@ run's output. The soak itself runs by `make soak`, not here."""
 from __future__ import annotations
 
 import random
+import time
+from types import SimpleNamespace
 
 from bench.soak import (
     ABSENT,
@@ -11,7 +13,9 @@ from bench.soak import (
     MAX_KILL_STREAK,
     PARTITIONS,
     YEARS,
+    Figures,
     Op,
+    Soak,
     Sources,
     Step,
     differences,
@@ -74,7 +78,7 @@ def test_a_killed_run_is_run_again_next_and_killed_at_most_a_few_times_in_a_row(
 
 def test_a_change_of_the_source_reruns_a_partition_it_changed():
     sources, changes = Sources(), 0
-    for step in _plan(5, 400):
+    for step in _plan(5, 800):
         if step.change is not None:
             assert step.ops[0] in sources.affected(step.change)
             sources, changes = step.change, changes + 1
@@ -153,3 +157,15 @@ def test_explain_names_the_columns_and_rows_that_differ():
     assert lines[1].startswith("1 rows only in the soak home, 1 only in the reference")
     assert lines[2:] == ["soak only: (2, '2024-01-02')", "reference only: (2, None)"]
     assert explain((["id"], []), (["key"], []))[0].startswith("other columns")
+
+
+def test_a_goal_ends_the_soak_only_when_every_figure_and_the_least_minutes_are_reached():
+    soak = SimpleNamespace(figures=Figures(kills=200, overlaps=49), started=time.monotonic())
+    assert not Soak.reached(soak, 200, 50, 0)  # type: ignore[arg-type]
+    soak.figures.overlaps = 50
+    assert Soak.reached(soak, 200, 50, 0)  # type: ignore[arg-type]
+    assert not Soak.reached(soak, 200, 50, 60)  # type: ignore[arg-type]
+    soak.started -= 3600
+    assert Soak.reached(soak, 200, 50, 60)  # type: ignore[arg-type]
+    # no goal given: only SOAK_MINUTES ends it
+    assert not Soak.reached(soak, 0, 0, 0)  # type: ignore[arg-type]
