@@ -634,7 +634,7 @@ def report_dashboards(out: Path | None) -> None:
 def extracts_command() -> None:
     """Write the data extracts (every mart and dimension as Parquet and CSV under
     <lake>/extracts/; the Dagster asset serving/extracts does it after every build)."""
-    from extract.lake.extracts import write_extracts
+    from extract.reports.extracts import write_extracts
     from extract.warehouse.builds import last_build
 
     settings = get_settings()

@@ -356,7 +356,7 @@ def _nav(pages: Sequence[Page]) -> str:
 def _downloads(settings: Settings, pages: Sequence[Page], built: str) -> str:
     """The data extracts: each mart and dimension's Parquet, CSV and dictionary, downloadable
     from `gourmand serve` (/v1/extracts) and kept in the lake."""
-    from extract.lake.extracts import FOLDER, list_extracts
+    from extract.reports.extracts import FOLDER, list_extracts
 
     rows = "".join(
         f"<tr><td>{html.escape(e['name'])}</td><td>{html.escape(e['description'])}</td>"

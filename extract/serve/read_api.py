@@ -31,7 +31,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from extract.lake.extracts import list_extracts, read_extract
+from extract.reports.extracts import list_extracts, read_extract
 from extract.runtime.query import QueryError, run_query
 from extract.settings import Settings
 from extract.warehouse.builds import build_stamp

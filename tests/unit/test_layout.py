@@ -43,6 +43,42 @@ def test_sources_lake_runtime_and_warehouse_never_import_dagster(room):
     assert {k: v for k, v in offending.items() if v} == {}
 
 
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether module `name` is one of `prefixes` or inside one of them."""
+    return any(name == p or name.startswith(f"{p}.") for p in prefixes)
+
+
+def _ours(path: Path) -> set[str]:
+    """The modules of the package (`extract.*`) that `path` imports."""
+    return {n for n in _imports(path) if _within(n, ("extract",)) and n != "extract"}
+
+
+# What a room may import of the package: itself and the rooms below it.
+BELOW = {
+    # below the warehouse, which loads from it: nothing made from the warehouse lives here (the
+    # data extracts are in extract/reports)
+    "extract/lake": ("extract.lake", "extract.runtime", "extract.settings"),
+}
+
+
+@pytest.mark.parametrize("room", sorted(BELOW))
+def test_a_room_imports_only_itself_and_the_rooms_below_it(room):
+    offending = {
+        str(path.relative_to(ROOT)): sorted(n for n in _ours(path) if not _within(n, BELOW[room]))
+        for path in _modules(room)
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_the_data_extracts_are_made_with_the_reports_not_kept_in_the_lake():
+    """The extracts are files made from the warehouse for people to download (the read API
+    serves them at /v1/extracts), beside the dashboards site: extract/reports/extracts.py."""
+    from extract.reports.extracts import list_extracts, write_extracts
+
+    assert callable(write_extracts) and callable(list_extracts)
+    assert sorted(p.name for p in (ROOT / "extract" / "lake").glob("extract*.py")) == []
+
+
 def test_the_sandbox_imports_no_client_code():
     """The sandbox stands in for the real services: it may import itself and the settings (to
     start as a home's process), nothing of the client it serves."""

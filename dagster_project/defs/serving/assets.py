@@ -37,7 +37,7 @@ def _served_keys(*extra: AssetKey) -> list[AssetKey]:
     "with a dictionary (columns, types, descriptions, rows, build time).",
 )
 def extracts(context: AssetExecutionContext) -> MaterializeResult:
-    from extract.lake.extracts import write_extracts
+    from extract.reports.extracts import write_extracts
     from extract.warehouse.builds import last_build
 
     settings = get_settings()

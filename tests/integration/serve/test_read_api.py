@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from extract.lake.export import export_oltp
-from extract.lake.extracts import write_extracts
 from extract.pipelines import run_source
+from extract.reports.extracts import write_extracts
 from extract.runtime.dbt_invoke import run_dbt
 from extract.sources.hr.ingest import ingest_file
 from extract.warehouse.builds import record_build
