@@ -1,4 +1,4 @@
-{# A model's +schema is used as it is (`dwh`, `marts`), not prefixed with the target schema. #}
+{# dbt uses the root project's override only: this one is the shared rule (dbt_shared/macros). #}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+    {{ return(gourmand_shared.schema_as_configured(custom_schema_name, node)) }}
 {%- endmacro %}
