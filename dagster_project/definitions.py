@@ -23,10 +23,25 @@ from dagster_project.defs.warehouse.assets import warehouse_assets
 from dagster_project.defs.warehouse.jobs import warehouse_job
 from dagster_project.lib.dbt_projects import dbt_cli, dwh_project, oltp_project
 from dagster_project.lib.runs import patch_slot_wait
-from extract.settings import get_settings
+from extract.settings import Settings, get_settings
+from extract.sources.endpoints import use_sandbox
 
 # a step waiting for a pool slot sleeps between its claims (Dagster 1.13 spins; see runs.py)
 patch_slot_wait()
+
+
+def _home_sandbox(settings: Settings) -> str:
+    """The base URL of the home's sandbox, started on demand and counted per process
+    (extract/sandbox/process.py), as a `gourmand` command reaches it."""
+    from extract.sandbox.process import sandbox_url
+
+    return sandbox_url(settings)
+
+
+# Dagster's processes (the UI's and the daemon's runs, a multiprocess run's steps) begin here, not
+# in `gourmand`: in sandbox mode, sources that name no service reach the home's sandbox as a
+# command's do (extract/sources/endpoints.py)
+use_sandbox(_home_sandbox)
 
 
 def _executor() -> ExecutorDefinition:

@@ -11,8 +11,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,56 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from extract.settings import child_environment, get_settings
+from extract.settings import Settings, child_environment, get_settings
 
 console = Console(stderr=True)
+
+
+def _postgres_running(settings: Settings) -> bool:
+    from extract.runtime.postgres import embedded_running
+
+    return settings.embedded_postgres and embedded_running(settings)
+
+
+@contextmanager
+def leave_as_found(
+    settings: Settings, say: Callable[[str], None], *, tell_postgres: bool = True
+) -> Iterator[None]:
+    """A command leaves the helper processes it may start on demand (the home's sandbox and
+    embedded Postgres) as it found them.
+
+    Its sources reach the sandbox through `sandbox_url` (extract/sources/endpoints.py), which
+    starts it when needed, and `connection_info()` starts the embedded Postgres, so any command
+    can leave one behind. The sandbox's users are counted per home (extract/sandbox/process.py):
+    this stops a sandbox a killed command left, and at the end stops the sandbox if this was its
+    last user (it restarts in a second), whichever command started it. An embedded Postgres this
+    block started is left running, because the next `gourmand sql`, dbt or psql session needs it
+    and a restart costs seconds, but it says so through `say`, with the command that stops it
+    (unless not `tell_postgres`: `gourmand postgres` starts it on purpose)."""
+    from extract.sandbox.process import release_sandbox, stop_unused_sandbox
+
+    orphan = stop_unused_sandbox(settings)
+    if orphan:
+        say(f"stopped the sandbox (pid {orphan}) left running by a process that was killed")
+    postgres_before = tell_postgres and _postgres_running(settings)
+    try:
+        yield
+    finally:
+        release_sandbox(settings)
+        if tell_postgres and not postgres_before and _postgres_running(settings):
+            say(
+                f"the embedded Postgres of {settings.home} was started and is left running for "
+                f"the next command; stop it with: {_gourmand()} postgres --stop"
+            )
+
+
+def _gourmand() -> str:
+    """The command as the user typed it (`.venv/bin/gourmand` after `make`), so the line works
+    when copied."""
+    import shlex
+
+    typed = sys.argv[0] if sys.argv else ""
+    return shlex.quote(typed) if typed.endswith("gourmand") else "gourmand"
 
 
 def runs_lock() -> AbstractContextManager[None]:
@@ -55,8 +102,11 @@ def main(ctx: click.Context) -> None:
     # `gourmand sandbox` starts and stops the sandbox as asked: it is left to do so
     if ctx.invoked_subcommand == "sandbox" or ctx.resilient_parsing:
         return
-    from extract.runtime.processes import leave_as_found
+    from extract.sandbox.process import sandbox_url
+    from extract.sources.endpoints import use_sandbox
 
+    # in sandbox mode, sources that name no service reach the home's sandbox, started on demand
+    use_sandbox(sandbox_url)
     # exits with the command (a SystemExit included): the sandbox is stopped if it was its last
     # user; not wrapped: the line ends in a command to copy
     say = lambda msg: console.print(f"[dim]{msg}[/dim]", soft_wrap=True)  # noqa: E731

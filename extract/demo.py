@@ -190,7 +190,7 @@ def run_demo(days: int | None = None) -> int:
     settings = get_settings()
     days = days or settings.demo_days
     started = time.perf_counter()
-    # a sandbox started here is stopped when the command ends (extract.runtime.processes)
+    # a sandbox started here is stopped when the command ends (extract.cli.leave_as_found)
     if settings.sources_mode == "sandbox" and not settings.yelp_base_url:
         from extract.sandbox import process
 

@@ -93,6 +93,31 @@ def test_the_sandbox_imports_no_client_code():
     assert {k: v for k, v in offending.items() if v} == {}
 
 
+# Who imports the sandbox: itself, and the entry points that decide how a process reaches it
+# (handed to the sources through extract/sources/endpoints.py's `use_sandbox`): the `gourmand`
+# command, which starts it on demand, counts its users and stops it (extract/cli.py); `make
+# demo`, which starts it up front and fetches its HR drop (extract/demo.py); Dagster's code
+# location, where the UI's and the daemon's runs and a multiprocess run's steps begin
+# (dagster_project/definitions.py). Tests and benchmarks start their own.
+SANDBOX_IMPORTERS = (
+    "extract/sandbox/", "extract/cli.py", "extract/demo.py", "dagster_project/definitions.py",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("package", ["extract", "dagster_project"])
+def test_no_client_code_imports_the_sandbox(package):
+    """Sources, the runtime and every other room get the sandbox's address from the settings or
+    from the entry point, never by starting it themselves."""
+    offending = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imports(path) if _within(n, ("extract.sandbox",))
+        )
+        for path in _modules(package)
+        if not str(path.relative_to(ROOT)).startswith(SANDBOX_IMPORTERS)
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
 def test_the_sandbox_serves_each_year_under_the_id_the_client_asks_for():
     from extract.sandbox.socrata import DATASET_IDS
     from extract.sources.socrata.datasets import LA311_DATASETS

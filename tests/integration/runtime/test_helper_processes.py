@@ -71,16 +71,19 @@ def test_a_command_that_started_the_embedded_postgres_says_so(tmp_path: Path):
     assert stopped.stdout.strip() == "stopped"
 
 
-# A user of the home's sandbox, as a command is one (the same context manager as every
-# `gourmand` command): it asks for the sandbox, prints its address, and ends when told to.
+# A user of the home's sandbox, as a command is one (the same context manager and the same way
+# to the sandbox as every `gourmand` command): a source asks for the sandbox, the process prints
+# its address, and ends when told to.
 USER = """
 import sys
-from extract.runtime.processes import leave_as_found
+from extract.cli import leave_as_found
 from extract.sandbox.process import sandbox_url
 from extract.settings import get_settings
+from extract.sources.endpoints import socrata_url, use_sandbox
 
+use_sandbox(sandbox_url)
 with leave_as_found(get_settings(), lambda msg: print(msg, file=sys.stderr)):
-    print(sandbox_url(get_settings()), flush=True)
+    print(socrata_url(get_settings()), flush=True)
     sys.stdin.readline()
 """
 
