@@ -177,7 +177,7 @@ def _bigquery(
     from google.api_core.exceptions import GoogleAPIError
     from google.cloud import bigquery
 
-    from extract.warehouse.bigquery import client
+    from extract.runtime.bigquery import client
 
     bq = client(settings)
     if internal:
@@ -242,7 +242,7 @@ def warehouse_tables(
     if settings.warehouse == "bigquery":
         from google.api_core.exceptions import NotFound
 
-        from extract.warehouse.bigquery import client
+        from extract.runtime.bigquery import client
 
         bq = client(settings)
         found = []
@@ -271,7 +271,7 @@ def warehouse_columns(settings: Settings, schema: str, table: str) -> list[tuple
     if settings.warehouse == "bigquery":
         from google.api_core.exceptions import NotFound
 
-        from extract.warehouse.bigquery import client
+        from extract.runtime.bigquery import client
 
         bq = client(settings)
         try:

@@ -1,4 +1,5 @@
-"""BigQuery as the warehouse: its client, and the lake's OLTP export loaded into dataset `lake`.
+"""BigQuery as the warehouse: the lake's OLTP export loaded into dataset `lake` (the client is
+`extract/runtime/bigquery.py`).
 
 dbt_dwh reads the lake from tables on BigQuery, as it does on Postgres, but a BigQuery load
 costs per byte and per job, so the files are loaded incrementally: each lake file once, in one
@@ -31,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract.lake import files as lake_mod
+from extract.runtime.bigquery import client
 from extract.settings import Settings, get_settings
 from extract.warehouse.load import EXPORT_FOLDER, LAKE_SCHEMA, lake_tables
 
@@ -51,33 +53,6 @@ class TableLoad:
     removed: int = 0  # files gone from the lake whose rows were deleted
     seconds: float = 0.0
     files_loaded: list[str] = field(default_factory=list)
-
-
-def client(settings: Settings | None = None) -> Any:
-    """A BigQuery client for the settings' project: a service-account key file, else the
-    application default credentials; an endpoint (a local BigQuery API) without credentials."""
-    from google.cloud import bigquery
-
-    settings = settings or get_settings()
-    if settings.bq_endpoint:
-        from google.auth.credentials import AnonymousCredentials
-
-        return bigquery.Client(
-            project=settings.bq_project,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            location=settings.bq_location,
-            client_options={"api_endpoint": settings.bq_endpoint},
-        )
-    if settings.bq_keyfile:
-        from google.oauth2 import service_account
-
-        credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-            settings.bq_keyfile
-        )
-        return bigquery.Client(
-            project=settings.bq_project, credentials=credentials, location=settings.bq_location
-        )
-    return bigquery.Client(project=settings.bq_project, location=settings.bq_location)
 
 
 def _bq_type(arrow_type: pa.DataType) -> str:

@@ -55,6 +55,10 @@ def _ours(path: Path) -> set[str]:
 
 # What a room may import of the package: itself and the rooms below it.
 BELOW = {
+    # shared plumbing: the settings and nothing above it. The BigQuery client is here, as the
+    # Postgres connections are, so the read-only door (query.py) needs nothing of the warehouse;
+    # the sandbox is the entry points' business (extract/cli.py)
+    "extract/runtime": ("extract.runtime", "extract.settings"),
     # below the warehouse, which loads from it: nothing made from the warehouse lives here (the
     # data extracts are in extract/reports)
     "extract/lake": ("extract.lake", "extract.runtime", "extract.settings"),
