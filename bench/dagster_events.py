@@ -1,5 +1,5 @@
 """What one Dagster event costs to store: Dagster's own SQLite event log against the pooled one
-this project configures (dagster_project/lib/storage.py).
+this project configures (dagster_project/lib/upstream.py).
 
 A demo run stores about 1,800 events (every dbt model an output and a materialization, every
 dbt test an asset check, planned then evaluated), so the cost per event is a fixed share of
@@ -24,7 +24,7 @@ RUNS = 3
 TARGET_RATIO = 0.5
 
 POOLED = """event_log_storage:
-  module: dagster_project.lib.storage
+  module: dagster_project.lib.upstream
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {home}/history/runs

@@ -211,11 +211,12 @@ def _run(settings: Settings, days: int, started: float) -> int:
 
     from dagster import AssetKey
 
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import build_definitions
     from dagster_project.lib.progress import logs_to_file, run_progress
     from extract.sandbox import process
 
     instance = _instance(settings)
+    defs = build_definitions(settings)
     from dagster_project.lib.materialize import prepare_instance
 
     prepare_instance(instance, lambda msg: console.print(f"[yellow]{msg}[/yellow]"))

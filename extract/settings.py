@@ -340,10 +340,3 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def publish_for_children(values: dict[str, str]) -> None:
-    """Put connection details where child processes that inherit this environment (dbt run by
-    dagster-dbt) find them; with `environment()` the only writes to os.environ, kept beside the
-    only read."""
-    os.environ.update(values)

@@ -26,8 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
     the same runner) would delete this one's embedded Postgres data directory mid-run."""
     if not config.option.basetemp:
         config.option.basetemp = str(Path(__file__).resolve().parents[1] / ".pytest-tmp")
-    # Dagster's retry policy of the extraction steps is read once, when the definitions load:
-    # a retried step waits half a second in tests, not the production 30 s
+    # every run of the session, in this process or a command it starts: a retried extraction
+    # step waits half a second, not the production 30 s (a setting like any other, read when
+    # the definitions are built for a run's settings)
     os.environ.setdefault("GOURMAND_STEP_RETRY_DELAY", "0.5")
 
 
@@ -214,9 +215,8 @@ def receiver():
 
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:
-    """Assets run in-process publish their home's connection details into os.environ for dbt
-    (extract.settings.publish_for_children); without this, the next test's settings would read
-    the previous test's lake and warehouse."""
+    """Whatever a test leaves in os.environ (a variable set without monkeypatch, a command that
+    exports its home's connection) is gone before the next test reads its settings."""
     saved = dict(os.environ)
     yield
     os.environ.clear()

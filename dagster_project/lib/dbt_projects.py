@@ -1,10 +1,12 @@
 """The two dbt projects, their manifests prepared once (by `make setup`), and the CLI resource.
 
 Loading the definitions never parses dbt: the manifest comes from `dbt parse` at setup time. A
-checkout that skipped setup gets it parsed once here, with a message saying so.
+checkout that skipped setup gets it parsed once when the definitions load, with a message saying
+so. Importing this module does nothing of the kind (nor reads a setting).
 
 dbt runs inside the Dagster step's process (extract.runtime.dbt_invoke.DbtThread), not as a `dbt`
-subprocess: that saves dbt's start-up, 4-5 s of every one of the daily job's four builds.
+subprocess: that saves dbt's start-up, 4-5 s of every one of the daily job's four builds (how:
+dagster_project/lib/upstream.py).
 
 Each dbt invocation keeps its artifacts in the home (`<home>/dbt/<project>/runs/…`) and starts
 from the home's newest partial-parse file, so only the first build of a home parses the project
@@ -17,88 +19,50 @@ each time.
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
-from functools import cached_property
-from importlib.metadata import version as package_version
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import dagster_dbt.core.resource
-from dagster import DagsterExecutionInterruptedError, get_dagster_logger
-from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
-from packaging import version
+from dagster_dbt import DbtProject
 
-from extract.runtime.dbt_invoke import DbtThread, dbt_write_lock
-from extract.settings import get_settings
+from dagster_project.lib.upstream import (
+    LeanDbtCliResource,
+    invocation_environment,
+    run_dbt_in_process,
+)
+from extract.runtime.dbt_invoke import dbt_environment, dbt_write_lock
+from extract.settings import Settings
 
-logger = get_dagster_logger()
-_settings = get_settings()
-PROFILES_DIR = _settings.project_root / "profiles"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
-def _project(folder: str) -> DbtProject:
-    project_dir = _settings.project_root / folder
+def profiles_dir(project_root: Path) -> Path:
+    return project_root / "profiles"
+
+
+@cache
+def dbt_project(project_root: Path, folder: str) -> DbtProject:
+    """A dbt project of the checkout (dbt_oltp, dbt_dwh), its manifest parsed once if `make
+    setup` has not (called when the definitions load, never at import)."""
+    project_dir = project_root / folder
     manifest = project_dir / "target" / "manifest.json"
     if not manifest.exists():
         print(
-            f"{folder}: no manifest yet, running dbt parse once (make setup does this)",
+            f"{folder}: no manifest yet, running dbt deps and parse once (make setup does this)",
             file=sys.stderr,
         )
-        subprocess.run(
-            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project_dir),
-             "--profiles-dir", str(PROFILES_DIR)],
-            check=True,
-        )  # fmt: skip
-    return DbtProject(project_dir=project_dir, profiles_dir=PROFILES_DIR)
-
-
-oltp_project = _project("dbt_oltp")
-dwh_project = _project("dbt_dwh")
-
-
-class InProcessDbtCliInvocation(DbtCliInvocation):
-    """dagster-dbt's invocation of the dbt CLI, with dbt run in this process: the same command
-    line, environment, JSON events, errors and exit code, without a `dbt` process to start.
-
-    dagster-dbt 0.29 has no hook for how dbt is started (DbtCliResource.cli calls
-    DbtCliInvocation.run, which starts a subprocess), so the resource module's name for the
-    class is pointed at this one below; the pin in pyproject.toml keeps the two in step, and
-    tests/e2e/test_asset_graph.py checks that a build runs here."""
-
-    @classmethod
-    def run(  # type: ignore[override]
-        cls,
-        args: Sequence[str],
-        env: dict[str, str],
-        dbt_project: DbtProject | None = None,
-        **fields: Any,
-    ) -> DbtCliInvocation:
-        # dagster-dbt's own run also copies the checkout's partial-parse file into the target
-        # path: HomeDbtCliResource.build puts the home's (or the checkout's) there
-        invocation = cls(process=DbtThread(list(args), env), project=dbt_project, **fields)  # type: ignore[arg-type]
-        logger.info(f"Running dbt command in process: `{invocation.dbt_command}`.")
-        return invocation
-
-    def _stream_stdout(self) -> Iterator[str | dict[str, Any]]:
-        process: DbtThread = self.process  # type: ignore[assignment]
-        try:
-            for record in process.events():
-                if record["info"]["level"] == "error":
-                    self._error_messages.append(record["info"]["msg"])
-                yield record
-        except DagsterExecutionInterruptedError:
-            # as dagster-dbt does for its subprocess: interrupt dbt, give it time to cancel
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=self.termination_timeout_seconds)
-            raise
-
-
-dagster_dbt.core.resource.DbtCliInvocation = InProcessDbtCliInvocation  # type: ignore[misc]
+        # deps first: it links dbt_shared/, the package both projects list, into dbt_packages/
+        for command in ("deps", "parse"):
+            subprocess.run(
+                [DBT_EXECUTABLE, command, "--quiet", "--project-dir", str(project_dir),
+                 "--profiles-dir", str(profiles_dir(project_root))],
+                check=True,
+            )  # fmt: skip
+    return DbtProject(project_dir=project_dir, profiles_dir=profiles_dir(project_root))
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -106,27 +70,14 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_INVOCATIONS = 20
 
 
-class HomeDbtCliResource(DbtCliResource):
-    """dagster-dbt's CLI resource, minus two costs per invocation this project does not need,
-    with artifacts and partial parsing per home.
+class HomeDbtCliResource(LeanDbtCliResource):
+    """dagster-dbt's CLI resource (without the two costs upstream.py names), run in process,
+    with artifacts and partial parsing per home."""
 
-    - `_cli_version` runs `dbt --version` in a subprocess (~4 s here) to learn the version of the
-      dbt it is about to run: it is the dbt-core installed in this environment.
-    - `_initialize_dbt_core_adapter` loads dbt's profile, project and macros in the Dagster
-      process (~5 s) for column metadata and row counts through the adapter; this project counts
-      rows itself after dbt exits (dagster_project/lib/dbt_metadata.py), so it is not needed.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(package_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
-        return None
-
-    def build(self, args: list[str], *, context: Any) -> Iterator[Any]:
-        """The events of `dbt <args>` for this asset step, run from the home's parse state."""
-        runs = get_settings().home / "dbt" / Path(self.project_dir).name
+    def build(self, args: list[str], *, context: Any, settings: Settings) -> Iterator[Any]:
+        """The events of `dbt <args>` for this asset step, run from the home's parse state, with
+        the connections of `settings` (profiles/profiles.yml reads them through env_var())."""
+        runs = settings.home / "dbt" / Path(self.project_dir).name
         target = runs / "runs" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
         target.mkdir(parents=True)
         kept = runs / PARTIAL_PARSE
@@ -135,8 +86,11 @@ class HomeDbtCliResource(DbtCliResource):
         if start.exists():
             shutil.copy(start, target / PARTIAL_PARSE)
         # one writer of the OLTP model (or the warehouse) per home, whoever starts it
-        with dbt_write_lock(get_settings(), self.project_dir, args, context.log.info):
-            yield from self.cli(args, context=context, target_path=target).stream()
+        with dbt_write_lock(settings, self.project_dir, args, context.log.info):
+            # the environment reaches InProcessDbtCliInvocation.run, called by cli() itself
+            with invocation_environment(dbt_environment(settings)):
+                invocation = self.cli(args, context=context, target_path=target)
+            yield from invocation.stream()
         # the newest parse state of this home: written beside, then renamed over (atomic)
         if (target / PARTIAL_PARSE).exists():
             beside = runs / f".{PARTIAL_PARSE}.{os.getpid()}"
@@ -154,8 +108,9 @@ def _prune(folder: Path) -> None:
 
 
 def dbt_cli(project: DbtProject) -> HomeDbtCliResource:
+    run_dbt_in_process()
     return HomeDbtCliResource(
         project_dir=project,  # type: ignore[arg-type]  # dagster-dbt's validator takes a DbtProject
-        profiles_dir=str(PROFILES_DIR),
+        profiles_dir=str(project.profiles_dir),
         dbt_executable=DBT_EXECUTABLE,
     )

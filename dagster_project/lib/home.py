@@ -39,10 +39,10 @@ telemetry:
 concurrency:
   pools:
     default_limit: 1
-# Dagster's SQLite event log with its connections kept open (dagster_project/lib/storage.py): the
+# Dagster's SQLite event log with its connections kept open (dagster_project/lib/upstream.py): the
 # same files, a third of the time per event
 event_log_storage:
-  module: dagster_project.lib.storage
+  module: dagster_project.lib.upstream
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {runs}

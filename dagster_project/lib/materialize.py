@@ -40,18 +40,17 @@ def prepare_instance(instance: Any, say: Callable[[str], None]) -> None:
             say(describe_wait(pool, holders))
 
 
-def _resolve(selection: str) -> tuple[tuple[str, ...], Any]:
-    """The asset keys a selection string selects: (sorted `a/b` strings, the AssetKeys)."""
+def _resolve(definitions: Any, selection: str) -> tuple[tuple[str, ...], Any]:
+    """The asset keys a selection string selects in `definitions`: (sorted `a/b` strings, the
+    AssetKeys)."""
     from dagster import AssetSelection, BetaWarning
-
-    from dagster_project.definitions import defs
 
     try:
         with warnings.catch_warnings():
             # Dagster's own string parser passes a beta parameter (include_sources) and warns
             # about it: nothing the user typing the selection can act on
             warnings.simplefilter("ignore", BetaWarning)
-            keys = AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+            keys = AssetSelection.from_string(selection).resolve(definitions.resolve_asset_graph())
     except Exception as exc:  # Dagster raises several types for a bad selection string
         raise SelectionError(f"cannot read the selection {selection!r}: {exc}") from exc
     if not keys:
@@ -61,12 +60,18 @@ def _resolve(selection: str) -> tuple[tuple[str, ...], Any]:
 
 def selection_job(keys: tuple[str, ...]) -> Any:
     """The one-run job of these assets (keys as `a/b` strings), with their checks; a module-level
-    function of plain arguments, so Dagster can rebuild the job to re-execute one of its runs."""
-    from dagster import AssetKey, AssetSelection, Definitions, define_asset_job
-
+    function of plain arguments, so Dagster can rebuild the job to re-execute one of its runs
+    (an entry point like the code location's `defs`: the definitions of this process's
+    settings)."""
     from dagster_project.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    return _job(defs(), keys)
+
+
+def _job(definitions: Any, keys: tuple[str, ...]) -> Any:
+    from dagster import AssetKey, AssetSelection, Definitions, define_asset_job
+
+    graph = definitions.resolve_asset_graph()
     asset_keys = [AssetKey.from_user_string(k) for k in keys]
     partitioned = {graph.get(k).partitions_def for k in asset_keys} - {None}
     job = define_asset_job(
@@ -74,7 +79,7 @@ def selection_job(keys: tuple[str, ...]) -> Any:
         selection=AssetSelection.assets(*asset_keys),
         partitions_def=next(iter(partitioned), None),
     )
-    return Definitions.merge(defs, Definitions(jobs=[job])).resolve_job_def(JOB_NAME)
+    return Definitions.merge(definitions, Definitions(jobs=[job])).resolve_job_def(JOB_NAME)
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,9 @@ def resume(settings: Settings, run_id: str, *, say: Callable[[str], None] = prin
         )
     if not parent.is_failure:
         raise SelectionError(f"run {run_id} did not fail ({parent.status.value})")
-    keys, _ = _resolve(selection)
+    from dagster_project.definitions import build_definitions
+
+    keys, _ = _resolve(build_definitions(settings), selection)
     job = build_reconstructable_job(__name__, "selection_job", reconstructable_args=(keys,))
     options = ReexecutionOptions.from_failure(run_id, instance)
     # the partition (or range) and the selection, as the failed run had them
@@ -157,11 +164,12 @@ def materialize(
     """Execute the selection as one run; returns Dagster's ExecuteInProcessResult. With
     `newest_if_unset`, a partitioned selection without `partition` runs the newest one."""
     check_partition(partition)
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import build_definitions
     from dagster_project.lib.home import instance_for
 
-    graph = defs.resolve_asset_graph()
-    key_names, keys = _resolve(selection)
+    definitions = build_definitions(settings)
+    graph = definitions.resolve_asset_graph()
+    key_names, keys = _resolve(definitions, selection)
     by_partitioning: dict[Any, list[str]] = {}
     for key in keys:
         partitions = graph.get(key).partitions_def
@@ -198,7 +206,7 @@ def materialize(
             partition_key = first
     elif partition:
         raise SelectionError(f"{selection!r} holds no partitioned asset; drop --partition")
-    resolved = selection_job(key_names)
+    resolved = _job(definitions, key_names)
     tags = {**tags, SELECTION_TAG: selection}
     instance = instance_for(settings)
     prepare_instance(instance, say)

@@ -38,8 +38,10 @@ def test_a_failing_step_posts_one_message_without_the_webhook_url(
         from dagster_project.defs.alerts.sensors import alert_on_run_failure
 
         with DagsterInstance.ephemeral() as instance:
-            result = defs.resolve_job_def("extract_reference").execute_in_process(
-                instance=instance, raise_on_error=False
+            result = (
+                defs()
+                .resolve_job_def("extract_reference")
+                .execute_in_process(instance=instance, raise_on_error=False)
             )
             assert not result.success
             failure = next(
@@ -51,7 +53,7 @@ def test_a_failing_step_posts_one_message_without_the_webhook_url(
                 dagster_instance=instance,
                 dagster_run=result.dagster_run,
             ).for_run_failure()
-            alert_on_run_failure(context)
+            alert_on_run_failure(get_settings())(context)
             logs = json.dumps([str(e.message) for e in instance.all_logs(result.run_id)])
     finally:
         get_settings.cache_clear()

@@ -19,7 +19,7 @@ SNAPSHOT = Path(__file__).with_name("snapshots") / "asset_graph.txt"
 def describe_graph() -> str:
     from dagster_project.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     checks: dict[str, int] = {}
     for check in graph.asset_check_keys:
         name = check.asset_key.to_user_string()
@@ -51,13 +51,14 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
     nothing produces would be a dangling (external) asset, and its lineage would silently
     break."""
     from dagster_project.definitions import defs
-    from dagster_project.lib.dbt_projects import dwh_project, oltp_project
+    from dagster_project.lib.dbt_projects import dbt_project
     from dagster_project.lib.translators import GourmandDbtTranslator
+    from tests.support import ROOT
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     materializable = set(graph.materializable_asset_keys)
     translator = GourmandDbtTranslator(group="any")
-    for project in (oltp_project, dwh_project):
+    for project in (dbt_project(ROOT, "dbt_oltp"), dbt_project(ROOT, "dbt_dwh")):
         manifest = json.loads(Path(project.manifest_path).read_text())
         sources = {translator.get_asset_key(s) for s in manifest["sources"].values()}
         assert sources, f"the {project.name} manifest declares sources"
@@ -67,14 +68,15 @@ def test_every_dbt_source_has_a_materializable_upstream_asset():
 def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
     """...except HR's, which are in group hr with the rest of the HR chain."""
     from dagster_project.definitions import defs
-    from dagster_project.lib.dbt_projects import oltp_project
+    from dagster_project.lib.dbt_projects import dbt_project
+    from tests.support import ROOT
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     oltp = [k for k in graph.get_all_asset_keys() if k.path[0] == "oltp"]
     assert len(oltp) == 25
     # the models with dbt data tests (a table whose every test repeated an enforced constraint
     # has none left: the constraint is the check)
-    manifest = json.loads(Path(oltp_project.manifest_path).read_text())
+    manifest = json.loads(Path(dbt_project(ROOT, "dbt_oltp").manifest_path).read_text())
     tested = {
         node["attached_node"].split(".")[-1]
         for node in manifest["nodes"].values()
@@ -96,7 +98,7 @@ def test_the_hr_chain_is_one_group_from_raw_hr_to_the_report():
 
     from dagster_project.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     hr = AssetSelection.groups("hr").resolve(graph)
     names = {k.to_user_string() for k in hr}
     assert {
@@ -119,7 +121,7 @@ def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():
 
     from dagster_project.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     lake = graph.get(AssetKey(["lake", "business_holding"]))
     assert lake.group_name == "lake"
     assert [p.to_user_string() for p in lake.parent_keys] == ["oltp/business_holding"]
@@ -149,6 +151,7 @@ def test_loading_the_definitions_parses_no_dbt_project():
         "    return popen(args, *a, **k)\n"
         "subprocess.Popen = refuse\n"
         "import dagster_project.definitions\n"
+        "dagster_project.definitions.defs()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -162,12 +165,14 @@ def test_warehouse_writers_share_one_pool_slot(tmp_path):
     from dagster import DagsterInstance
 
     from dagster_project.defs.warehouse.assets import warehouse_assets
+    from dagster_project.lib.dbt_projects import dbt_project
     from dagster_project.lib.home import WAREHOUSE_POOL, ensure_dagster_home
     from extract.settings import load_settings
 
-    for assets in warehouse_assets:
+    settings = load_settings({"GOURMAND_HOME": str(tmp_path)})
+    for assets in warehouse_assets(settings, dbt_project(settings.project_root, "dbt_dwh")):
         assert assets.op.pool == WAREHOUSE_POOL, assets.op.name
-    home = ensure_dagster_home(load_settings({"GOURMAND_HOME": str(tmp_path)}))
+    home = ensure_dagster_home(settings)
     with DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
@@ -178,10 +183,11 @@ def test_reading_a_selection_warns_about_nothing(selection):
     selection parser passes: nothing a user can act on (issue 16)."""
     import warnings
 
+    from dagster_project.definitions import defs
     from dagster_project.lib.materialize import _resolve
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        names, _ = _resolve(selection)
+        names, _ = _resolve(defs(), selection)
     assert names
     assert [str(w.message) for w in caught] == []

@@ -27,14 +27,18 @@ def test_partition_range_runs_as_one_run_with_metadata(sandbox_settings, monkeyp
         from dagster_project.definitions import defs
 
         with DagsterInstance.ephemeral() as instance:
-            ref = defs.resolve_job_def("extract_reference").execute_in_process(instance=instance)
+            ref = defs().resolve_job_def("extract_reference").execute_in_process(instance=instance)
             assert ref.success
-            yelp = defs.resolve_job_def("extract_yelp_daily").execute_in_process(
-                instance=instance,
-                tags={
-                    "dagster/asset_partition_range_start": "2024-01-01",
-                    "dagster/asset_partition_range_end": "2024-01-03",
-                },
+            yelp = (
+                defs()
+                .resolve_job_def("extract_yelp_daily")
+                .execute_in_process(
+                    instance=instance,
+                    tags={
+                        "dagster/asset_partition_range_start": "2024-01-01",
+                        "dagster/asset_partition_range_end": "2024-01-03",
+                    },
+                )
             )
             assert yelp.success
             assert len(instance.get_runs()) == 2
@@ -66,15 +70,21 @@ def test_socrata_years_as_one_run_then_the_update_job(sandbox_settings, as_proce
     settings, server = sandbox_settings(socrata_rows_per_year=500)
     as_process_settings(settings, server, GOURMAND_SOCRATA_BASE_URL=server.url)
     with DagsterInstance.ephemeral() as instance:
-        full = defs.resolve_job_def("socrata_full").execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": "2023",
-                "dagster/asset_partition_range_end": "2024",
-            },
+        full = (
+            defs()
+            .resolve_job_def("socrata_full")
+            .execute_in_process(
+                instance=instance,
+                tags={
+                    "dagster/asset_partition_range_start": "2023",
+                    "dagster/asset_partition_range_end": "2024",
+                },
+            )
         )
-        update = defs.resolve_job_def("socrata_update").execute_in_process(
-            instance=instance, partition_key="2024"
+        update = (
+            defs()
+            .resolve_job_def("socrata_update")
+            .execute_in_process(instance=instance, partition_key="2024")
         )
     [full_meta] = [
         e.event_specific_data.materialization.metadata
@@ -111,5 +121,5 @@ def test_socrata_years_as_one_run_then_the_update_job(sandbox_settings, as_proce
     from tests.support import pg_rows
 
     assert pg_rows(settings, "select count(*) from oltp.service_request") == [(1000,)]
-    schedule = defs.resolve_schedule_def("socrata_update_daily")
+    schedule = defs().resolve_schedule_def("socrata_update_daily")
     assert schedule.job_name == "socrata_update"

@@ -46,8 +46,8 @@ def test_daily_job_first_day_then_days_out_of_order_and_a_rerun(
 
     from dagster_project.definitions import defs
 
-    job = defs.resolve_job_def("gourmand_daily")
-    schedule = defs.resolve_schedule_def("gourmand_daily_schedule")
+    job = defs().resolve_job_def("gourmand_daily")
+    schedule = defs().resolve_schedule_def("gourmand_daily_schedule")
     assert schedule.job_name == "gourmand_daily"
 
     def days(first: str, last: str) -> dict[str, str]:
@@ -99,7 +99,7 @@ def test_partitioned_assets_backfill_as_one_run():
 
     from dagster_project.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def]
     assert AssetKey(["raw_yelp", "businesses"]) in partitioned
     assert AssetKey(["dwh", "fct_business_holding"]) in partitioned

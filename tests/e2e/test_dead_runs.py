@@ -73,7 +73,8 @@ def test_a_killed_holder_frees_its_slot_and_the_waiting_run_sleeps(tmp_path, cap
 
     from dagster_project.lib.home import INSTANCE_CONFIG, instance_for
     from dagster_project.lib.materialize import prepare_instance
-    from dagster_project.lib.runs import patch_slot_wait, pool_holders
+    from dagster_project.lib.runs import pool_holders
+    from dagster_project.lib.upstream import patch_slot_wait
     from tests.support import settings_for
 
     patch_slot_wait()

@@ -144,18 +144,19 @@ def test_drop_sensor_asks_for_a_run_only_for_new_or_changed_files(tmp_path, monk
     monkeypatch.setenv("GOURMAND_HR_DROP_DIR", str(drops))
     get_settings.cache_clear()
     try:
-        empty = hr_drop_sensor(build_sensor_context())
+        sensor = hr_drop_sensor(get_settings())
+        empty = sensor(build_sensor_context())
         assert isinstance(empty, SkipReason)
         (drops / "departments.csv").write_text("1,Sales\n")
         (drops / "notes.txt").write_text("not a drop")
         context = build_sensor_context()
-        first = hr_drop_sensor(context)
+        first = sensor(context)
         assert isinstance(first, RunRequest)
         assert first.tags["gourmand/hr_files"] == "departments.csv"
-        again = hr_drop_sensor(build_sensor_context(cursor=context.cursor))
+        again = sensor(build_sensor_context(cursor=context.cursor))
         assert isinstance(again, SkipReason)
         (drops / "departments.csv").write_text("1,Sales\n2,Legal\n")
-        changed = hr_drop_sensor(build_sensor_context(cursor=context.cursor))
+        changed = sensor(build_sensor_context(cursor=context.cursor))
         assert isinstance(changed, RunRequest) and changed.run_key != first.run_key
     finally:
         get_settings.cache_clear()

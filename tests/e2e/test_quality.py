@@ -46,8 +46,10 @@ def test_bad_values_fail_their_checks_and_halt_the_run(
     from dagster_project.definitions import defs
 
     with DagsterInstance.ephemeral() as instance:
-        run = defs.resolve_job_def("gourmand_daily").execute_in_process(
-            instance=instance, partition_key="2024-01-01", raise_on_error=False
+        run = (
+            defs()
+            .resolve_job_def("gourmand_daily")
+            .execute_in_process(instance=instance, partition_key="2024-01-01", raise_on_error=False)
         )
     checks = _check_results(run)
     for name, column, bad in (
@@ -98,7 +100,7 @@ def test_clean_days_pass_a_missing_day_warns_and_lake_deletion_is_named(
 
     settings, server = sandbox_settings(counties=2, businesses_per_county=10)
     as_process_settings(settings, server)
-    job = defs.resolve_job_def("gourmand_daily")
+    job = defs().resolve_job_def("gourmand_daily")
     with DagsterInstance.ephemeral() as instance:
         first = job.execute_in_process(instance=instance, partition_key="2024-01-01")
         # 2024-01-02 is never extracted

@@ -2,10 +2,15 @@
 
 from typing import Any
 
-from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    SensorDefinition,
+    run_failure_sensor,
+)
 
 from extract.runtime import alerts
-from extract.settings import get_settings
+from extract.settings import Settings
 
 
 def _describe(error: Any) -> str:
@@ -27,17 +32,22 @@ def _failures(context: RunFailureSensorContext) -> list[alerts.StepFailure]:
     return out
 
 
-@run_failure_sensor(
-    name="alert_on_run_failure",
-    description="Posts a message naming the job, the failed step and the error to "
-    "GOURMAND_ALERT_WEBHOOK (does nothing when it is not set).",
-    default_status=DefaultSensorStatus.RUNNING,
-)
-def alert_on_run_failure(context: RunFailureSensorContext) -> None:
-    webhook = get_settings().alert_webhook
-    if not webhook:
-        return
-    run = context.dagster_run
-    message = alerts.failure_message(run.job_name, run.run_id, _failures(context))
-    alerts.post(webhook, message)
-    context.log.info(f"alert posted for run {run.run_id} of {run.job_name}")
+def alert_on_run_failure(settings: Settings) -> SensorDefinition:
+    """The run-failure sensor, posting to the webhook of `settings`."""
+
+    @run_failure_sensor(
+        name="alert_on_run_failure",
+        description="Posts a message naming the job, the failed step and the error to "
+        "GOURMAND_ALERT_WEBHOOK (does nothing when it is not set).",
+        default_status=DefaultSensorStatus.RUNNING,
+    )
+    def evaluate(context: RunFailureSensorContext) -> None:
+        webhook = settings.alert_webhook
+        if not webhook:
+            return
+        run = context.dagster_run
+        message = alerts.failure_message(run.job_name, run.run_id, _failures(context))
+        alerts.post(webhook, message)
+        context.log.info(f"alert posted for run {run.run_id} of {run.job_name}")
+
+    return evaluate

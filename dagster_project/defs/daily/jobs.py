@@ -5,17 +5,34 @@ Every job that holds a daily-partitioned asset (the Yelp pull, the daily fact) i
 survey day; a range of days is one run (the assets' single-run backfill policy).
 """
 
-from dagster import AssetSelection, define_asset_job
+from __future__ import annotations
 
-from dagster_project.lib.partitions import daily_partitions
+from typing import TYPE_CHECKING
+
+from dagster import (
+    AssetSelection,
+    PartitionsDefinition,
+    define_asset_job,
+)
+
 from dagster_project.lib.tags import WRITES_BOTH
 
-daily_job = define_asset_job(
-    "gourmand_daily",
-    # everything but the yearly-partitioned 311 source, which has its own jobs
-    selection=AssetSelection.all() - AssetSelection.groups("extract_socrata"),
-    partitions_def=daily_partitions,
-    tags=WRITES_BOTH,
-    description="The whole graph for one survey day (or a range in one run): extract, "
-    "dbt_oltp, lake export, dbt_dwh, marts and every check.",
-)
+if TYPE_CHECKING:
+    # what define_asset_job returns; Dagster does not export the type
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
+DAILY_JOB = "gourmand_daily"
+
+
+def daily_job(days: PartitionsDefinition) -> UnresolvedAssetJobDefinition:
+    return define_asset_job(
+        DAILY_JOB,
+        # everything but the yearly-partitioned 311 source, which has its own jobs
+        selection=AssetSelection.all() - AssetSelection.groups("extract_socrata"),
+        partitions_def=days,
+        tags=WRITES_BOTH,
+        description="The whole graph for one survey day (or a range in one run): extract, "
+        "dbt_oltp, lake export, dbt_dwh, marts and every check.",
+    )

@@ -23,17 +23,17 @@ from dagster import (
 from dagster_project.lib.partitions import daily_partitions, single_run
 from dagster_project.lib.translators import extraction_specs, raw_table_key
 from extract.pipelines import SOURCES, SourceRun, run_days, run_source
-from extract.settings import get_settings
+from extract.settings import Settings
 
-_settings = get_settings()
 
-# A source that is down longer than the HTTP client's own retries fails the step; Dagster runs
-# it again later (each batch is replaced on a re-run, so a retry cannot double anything).
-EXTRACT_RETRY = RetryPolicy(
-    max_retries=_settings.step_retries,
-    delay=_settings.step_retry_delay,
-    backoff=Backoff.EXPONENTIAL,
-)
+def extract_retry(settings: Settings) -> RetryPolicy:
+    """A source that is down longer than the HTTP client's own retries fails the step; Dagster
+    runs it again later (each batch is replaced on a re-run, so a retry cannot double anything)."""
+    return RetryPolicy(
+        max_retries=settings.step_retries,
+        delay=settings.step_retry_delay,
+        backoff=Backoff.EXPONENTIAL,
+    )
 
 
 def _results(context: AssetExecutionContext, runs: list[SourceRun]) -> Iterator[MaterializeResult]:
@@ -96,7 +96,9 @@ def _selected_resources(context: AssetExecutionContext) -> list[str] | None:
     return resources or None
 
 
-def _extract_assets(source: str, *, ledger: bool = False, **options: Any) -> Any:
+def _extract_assets(
+    settings: Settings, source: str, *, ledger: bool = False, **options: Any
+) -> Any:
     """A subsettable multi-asset over one source's tables (and, with `ledger`, its load
     ledger), retried by Dagster when the source stays down; the function's docstring describes
     its tables."""
@@ -106,35 +108,56 @@ def _extract_assets(source: str, *, ledger: bool = False, **options: Any) -> Any
             name=f"raw_{source}",
             specs=extraction_specs(SOURCES[source], fn.__doc__ or "", ledger=ledger),
             can_subset=True,
-            retry_policy=EXTRACT_RETRY,
+            retry_policy=extract_retry(settings),
             **options,
         )(fn)
 
     return decorate
 
 
-@_extract_assets("states")
-def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """The state and territory abbreviations page, scraped table by table."""
-    run = run_source("states", resources=_selected_resources(context), on_progress=context.log.info)
-    yield from _results(context, [run])
+def extract_assets(settings: Settings) -> list[AssetsDefinition]:
+    """The states page, the Census populations and the daily Yelp survey, loaded with
+    `settings`."""
 
+    @_extract_assets(settings, "states")
+    def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        """The state and territory abbreviations page, scraped table by table."""
+        run = run_source(
+            "states",
+            resources=_selected_resources(context),
+            on_progress=context.log.info,
+            settings=settings,
+        )
+        yield from _results(context, [run])
 
-@_extract_assets("census")
-def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """County population estimates (vintage 2019), every DATE_CODE."""
-    run = run_source("census", resources=_selected_resources(context), on_progress=context.log.info)
-    yield from _results(context, [run])
+    @_extract_assets(settings, "census")
+    def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        """County population estimates (vintage 2019), every DATE_CODE."""
+        run = run_source(
+            "census",
+            resources=_selected_resources(context),
+            on_progress=context.log.info,
+            settings=settings,
+        )
+        yield from _results(context, [run])
 
-
-@_extract_assets("yelp", ledger=True, partitions_def=daily_partitions, backfill_policy=single_run)
-def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """One Yelp survey per partition day; a range of days loads together in this one run."""
-    days = [date.fromisoformat(k) for k in context.partition_keys]
-    runs = run_days(
-        "yelp", days, resources=_selected_resources(context), on_progress=context.log.info
+    @_extract_assets(
+        settings,
+        "yelp",
+        ledger=True,
+        partitions_def=daily_partitions(settings),
+        backfill_policy=single_run,
     )
-    yield from _results(context, runs)
+    def raw_yelp_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        """One Yelp survey per partition day; a range of days loads together in this one run."""
+        days = [date.fromisoformat(k) for k in context.partition_keys]
+        runs = run_days(
+            "yelp",
+            days,
+            resources=_selected_resources(context),
+            on_progress=context.log.info,
+            settings=settings,
+        )
+        yield from _results(context, runs)
 
-
-extract_assets: list[AssetsDefinition] = [raw_states_assets, raw_census_assets, raw_yelp_assets]
+    return [raw_states_assets, raw_census_assets, raw_yelp_assets]

@@ -1,8 +1,20 @@
 """The extraction jobs: reference data (states, Census), then the daily Yelp survey."""
 
-from dagster import AssetSelection, define_asset_job
+from __future__ import annotations
 
-from dagster_project.lib.partitions import daily_partitions
+from typing import TYPE_CHECKING
+
+from dagster import (
+    AssetSelection,
+    PartitionsDefinition,
+    define_asset_job,
+)
+
+if TYPE_CHECKING:
+    # what define_asset_job returns; Dagster does not export the type
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 # Reference data first (states, Census), then the daily Yelp survey that searches the counties.
 reference_job = define_asset_job(
@@ -10,9 +22,13 @@ reference_job = define_asset_job(
     selection=AssetSelection.groups("extract") - AssetSelection.key_prefixes("raw_yelp"),
     description="Scrape the states page and load the Census county populations.",
 )
-yelp_daily_job = define_asset_job(
-    "extract_yelp_daily",
-    selection=AssetSelection.key_prefixes("raw_yelp"),
-    partitions_def=daily_partitions,
-    description="One Yelp survey day (or a range of days in one run) into raw_yelp and the lake.",
-)
+
+
+def yelp_daily_job(days: PartitionsDefinition) -> UnresolvedAssetJobDefinition:
+    return define_asset_job(
+        "extract_yelp_daily",
+        selection=AssetSelection.key_prefixes("raw_yelp"),
+        partitions_def=days,
+        description="One Yelp survey day (or a range of days in one run) into raw_yelp and the "
+        "lake.",
+    )

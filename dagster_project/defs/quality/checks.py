@@ -24,7 +24,7 @@ from dagster import (
 from expectations.catalog import HALT
 from expectations.runner import Outcome
 from expectations.suites import checks_on, guarded_assets
-from extract.settings import get_settings
+from extract.settings import Settings
 
 RECONCILIATION = "reconciliation"
 
@@ -48,7 +48,7 @@ def run_days(context: AssetCheckExecutionContext) -> list[date]:
     return []
 
 
-def _quality_check(asset: tuple[str, ...]) -> AssetChecksDefinition:
+def _quality_check(settings: Settings, asset: tuple[str, ...]) -> AssetChecksDefinition:
     key = AssetKey(list(asset))
     checks = checks_on(asset)
 
@@ -72,7 +72,6 @@ def _quality_check(asset: tuple[str, ...]) -> AssetChecksDefinition:
         from extract.runtime import alerts
         from extract.warehouse.load import writer as warehouse_reader
 
-        settings = get_settings()
         # the warehouse checks read the DuckDB file: not while another run writes it (the
         # writer's lock, held only while counting: a pool slot held through the wait below
         # would keep the run it waits for from its warehouse build)
@@ -123,4 +122,6 @@ def _quality_check(asset: tuple[str, ...]) -> AssetChecksDefinition:
     return _check
 
 
-quality_checks = [_quality_check(asset) for asset in guarded_assets()]
+def quality_checks(settings: Settings) -> list[AssetChecksDefinition]:
+    """Every guarded asset's checks, run against the home of `settings`."""
+    return [_quality_check(settings, asset) for asset in guarded_assets()]

@@ -5,19 +5,26 @@ warehouse itself; these two are files."""
 import json
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_dbt import DbtProject
 
-from dagster_project.lib.dbt_projects import dwh_project
 from dagster_project.lib.home import WAREHOUSE_POOL
-from extract.settings import get_settings
+from extract.settings import Settings
 
 GROUP = "serving"
 LAYERS = {"oltp_staging": "oltp", "dwh_staging": "warehouse", "dwh": "warehouse"}
 
 
-def _served_keys(*extra: AssetKey) -> list[AssetKey]:
+def _served_keys(project: DbtProject, *extra: AssetKey) -> list[AssetKey]:
     """The marts and dimensions (what the read API and the extracts serve), from the manifest."""
-    manifest = json.loads(dwh_project.manifest_path.read_text())
+    manifest = json.loads(project.manifest_path.read_text())
     keys = [
         AssetKey([node["schema"], node["name"]])
         for node in manifest["nodes"].values()
@@ -25,32 +32,6 @@ def _served_keys(*extra: AssetKey) -> list[AssetKey]:
         and (node["schema"] == "marts" or node["name"].startswith("dim_"))
     ]
     return sorted({*keys, *extra}, key=lambda k: k.to_user_string())
-
-
-@asset(
-    key=AssetKey(["serving", "extracts"]),
-    group_name=GROUP,
-    deps=_served_keys(),
-    pool=WAREHOUSE_POOL,  # reads the warehouse: not while a build writes the DuckDB file
-    kinds={"parquet", "csv"},
-    description="Every mart and dimension as Parquet and CSV under <lake>/extracts/<name>/, "
-    "with a dictionary (columns, types, descriptions, rows, build time).",
-)
-def extracts(context: AssetExecutionContext) -> MaterializeResult:
-    from extract.reports.extracts import write_extracts
-    from extract.warehouse.builds import last_build
-
-    settings = get_settings()
-    built = (last_build(settings) or {}).get("at")
-    written = write_extracts(settings, built)
-    context.log.info(f"{len(written)} extracts written")
-    return MaterializeResult(
-        metadata={
-            "extracts": MetadataValue.int(len(written)),
-            "rows": MetadataValue.int(sum(e.rows for e in written)),
-            "names": MetadataValue.text(", ".join(e.name for e in written)),
-        }
-    )
 
 
 def _runs(context: AssetExecutionContext) -> list[dict[str, Any]]:
@@ -95,22 +76,49 @@ def _runs(context: AssetExecutionContext) -> list[dict[str, Any]]:
     return out[-200:]
 
 
-@asset(
-    key=AssetKey(["serving", "dashboards"]),
-    group_name=GROUP,
-    # after the extracts: the site links them
-    deps=_served_keys(AssetKey(["dwh", "fct_business_holding"]), AssetKey(["serving", "extracts"])),
-    pool=WAREHOUSE_POOL,
-    kinds={"html", "plotly"},
-    description="The dashboards: a static site, one page per topic (businesses, LA 311, HR, "
-    "quality, pipeline runs), at <home>/reports/site and at / of `gourmand serve`.",
-)
-def dashboards(context: AssetExecutionContext) -> MaterializeResult:
-    from extract.reports.dashboards import build_site
+def serving_assets(settings: Settings, project: DbtProject) -> list[AssetsDefinition]:
+    """The extracts and the dashboards of the marts and dimensions of `project` (dbt_dwh)."""
 
-    settings = get_settings()
-    index = build_site(settings, settings.home / "reports" / "site", _runs(context))
-    return MaterializeResult(metadata={"index": MetadataValue.path(str(index))})
+    @asset(
+        key=AssetKey(["serving", "extracts"]),
+        group_name=GROUP,
+        deps=_served_keys(project),
+        pool=WAREHOUSE_POOL,  # reads the warehouse: not while a build writes the DuckDB file
+        kinds={"parquet", "csv"},
+        description="Every mart and dimension as Parquet and CSV under <lake>/extracts/<name>/, "
+        "with a dictionary (columns, types, descriptions, rows, build time).",
+    )
+    def extracts(context: AssetExecutionContext) -> MaterializeResult:
+        from extract.reports.extracts import write_extracts
+        from extract.warehouse.builds import last_build
 
+        built = (last_build(settings) or {}).get("at")
+        written = write_extracts(settings, built)
+        context.log.info(f"{len(written)} extracts written")
+        return MaterializeResult(
+            metadata={
+                "extracts": MetadataValue.int(len(written)),
+                "rows": MetadataValue.int(sum(e.rows for e in written)),
+                "names": MetadataValue.text(", ".join(e.name for e in written)),
+            }
+        )
 
-serving_assets = [extracts, dashboards]
+    @asset(
+        key=AssetKey(["serving", "dashboards"]),
+        group_name=GROUP,
+        # after the extracts: the site links them
+        deps=_served_keys(
+            project, AssetKey(["dwh", "fct_business_holding"]), AssetKey(["serving", "extracts"])
+        ),
+        pool=WAREHOUSE_POOL,
+        kinds={"html", "plotly"},
+        description="The dashboards: a static site, one page per topic (businesses, LA 311, HR, "
+        "quality, pipeline runs), at <home>/reports/site and at / of `gourmand serve`.",
+    )
+    def dashboards(context: AssetExecutionContext) -> MaterializeResult:
+        from extract.reports.dashboards import build_site
+
+        index = build_site(settings, settings.home / "reports" / "site", _runs(context))
+        return MaterializeResult(metadata={"index": MetadataValue.path(str(index))})
+
+    return [extracts, dashboards]

@@ -9,6 +9,7 @@ same table through `run_source`, merging on `srnumber`.
 
 from dagster import (
     AssetExecutionContext,
+    AssetsDefinition,
     BackfillPolicy,
     Config,
     MaterializeResult,
@@ -18,6 +19,7 @@ from dagster import (
 
 from dagster_project.lib.translators import extraction_specs, raw_table_key
 from extract.pipelines import SOURCES, run_source
+from extract.settings import Settings
 from extract.sources.socrata import source as socrata
 
 KEY = raw_table_key(socrata.DATASET, socrata.RESOURCE)
@@ -34,39 +36,45 @@ class SocrataLoad(Config):
     reset: bool = False
 
 
-@multi_asset(
-    name="raw_socrata",
-    specs=extraction_specs(
-        SOURCES["socrata"],
-        "MyLA311 service requests, merged on srnumber (full: one year per partition; update: "
-        "everything with updateddate after the watermark).",
-        group="extract_socrata",
-    ),
-    partitions_def=yearly_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-)
-def raw_socrata_assets(context: AssetExecutionContext, config: SocrataLoad) -> MaterializeResult:
-    years = [int(key) for key in context.partition_keys]
-    run = run_source(
-        "socrata",
-        options={"mode": config.mode, "years": years, "reset": config.reset},
-        on_progress=context.log.info,
+def raw_socrata_assets(settings: Settings) -> AssetsDefinition:
+    """The 311 requests, loaded into the home of `settings`."""
+
+    @multi_asset(
+        name="raw_socrata",
+        specs=extraction_specs(
+            SOURCES["socrata"],
+            "MyLA311 service requests, merged on srnumber (full: one year per partition; update: "
+            "everything with updateddate after the watermark).",
+            group="extract_socrata",
+        ),
+        partitions_def=yearly_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
     )
-    load = run.load
-    rows = load["inserted"] + load["updated"]
-    return MaterializeResult(
-        asset_key=KEY,
-        metadata={
-            "mode": load["mode"],
-            "years": load["years"],
-            "since": load["since"] or "",
-            "watermark": load["watermark"] or "",
-            "rows": rows,
-            "inserted": load["inserted"],
-            "updated": load["updated"],
-            "rejected": load["rejected"],
-            "seconds": load["seconds"],
-            "rows_per_second": round(rows / load["seconds"], 1) if load["seconds"] else 0.0,
-            "vacuumed": load["vacuumed"],
-        },
-    )
+    def load(context: AssetExecutionContext, config: SocrataLoad) -> MaterializeResult:
+        years = [int(key) for key in context.partition_keys]
+        run = run_source(
+            "socrata",
+            options={"mode": config.mode, "years": years, "reset": config.reset},
+            on_progress=context.log.info,
+            settings=settings,
+        )
+        load = run.load
+        rows = load["inserted"] + load["updated"]
+        return MaterializeResult(
+            asset_key=KEY,
+            metadata={
+                "mode": load["mode"],
+                "years": load["years"],
+                "since": load["since"] or "",
+                "watermark": load["watermark"] or "",
+                "rows": rows,
+                "inserted": load["inserted"],
+                "updated": load["updated"],
+                "rejected": load["rejected"],
+                "seconds": load["seconds"],
+                "rows_per_second": round(rows / load["seconds"], 1) if load["seconds"] else 0.0,
+                "vacuumed": load["vacuumed"],
+            },
+        )
+
+    return load

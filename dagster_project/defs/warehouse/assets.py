@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext
-from dagster_dbt import dbt_assets
+from dagster import AssetExecutionContext, AssetsDefinition
+from dagster_dbt import DbtProject, dbt_assets
 
 from dagster_project.lib.dbt_metadata import with_row_counts
-from dagster_project.lib.dbt_projects import HomeDbtCliResource, dwh_project
+from dagster_project.lib.dbt_projects import HomeDbtCliResource
 from dagster_project.lib.home import WAREHOUSE_POOL
 from dagster_project.lib.partitions import daily_partitions, single_run
 from dagster_project.lib.translators import GourmandDbtTranslator
-from extract.runtime.dbt_invoke import dbt_environment
-from extract.settings import get_settings, publish_for_children
+from extract.settings import Settings
 from extract.warehouse import load as warehouse
 from extract.warehouse.builds import record_build
 
@@ -33,13 +32,13 @@ TRANSLATOR = GourmandDbtTranslator(group="warehouse", groups_by_schema={"marts":
 def _build(
     context: AssetExecutionContext,
     dbt_dwh: HomeDbtCliResource,
+    settings: Settings,
+    project: DbtProject,
     extra: list[str] | None = None,
     *,
     reads_lake: bool = False,
 ) -> Iterator[Any]:
     """`dbt build` of this asset's selection, as the warehouse's one writer."""
-    settings = get_settings()
-    publish_for_children(dbt_environment(settings))
     with warehouse.writer(settings):
         if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
@@ -59,58 +58,54 @@ def _build(
             # relationship test to the selected dim_date, against a table this run did not
             # build and which may not exist yet
             args += ["--indirect-selection", "cautious"]
-        events = dbt_dwh.build(args, context=context)
-        yield from with_row_counts(events, dwh_project.manifest_path, "warehouse", context.log.info)
+        events = dbt_dwh.build(args, context=context, settings=settings)
+        yield from with_row_counts(events, project.manifest_path, "warehouse", context.log.info)
         # the build succeeded (a failed one raised above): the read API's cache keys on this
         record_build(settings)
 
 
-@dbt_assets(
-    manifest=dwh_project.manifest_path,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_dwh",
-    exclude=f"{DAILY_FACT}+",
-    pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
-)
-def dbt_dwh_assets(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
-    """Staging views, snapshots, dimensions, dim_date, the yearly fact and the marts that do not
-    read the daily fact."""
-    yield from _build(context, dbt_dwh, reads_lake=True)
+def warehouse_assets(settings: Settings, project: DbtProject) -> list[AssetsDefinition]:
+    """The three selections of `project` (dbt_dwh), built on the warehouse of `settings`."""
 
+    @dbt_assets(
+        manifest=project.manifest_path,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_dwh",
+        exclude=f"{DAILY_FACT}+",
+        pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
+    )
+    def before_daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
+        """Staging views, snapshots, dimensions, dim_date, the yearly fact and the marts that do
+        not read the daily fact."""
+        yield from _build(context, dbt_dwh, settings, project, reads_lake=True)
 
-@dbt_assets(
-    manifest=dwh_project.manifest_path,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_dwh_daily",
-    select=DAILY_FACT,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_dwh_daily_assets(
-    context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource
-) -> Iterator[Any]:
-    """The daily fact, for this partition (or range) of survey days and whatever else the lake
-    changed (the fact is incremental on what changed, not on a window of days)."""
-    window = context.partition_time_window
-    last_day = (window.end - timedelta(days=1)).date()
-    context.log.info(f"{DAILY_FACT}: survey days {window.start.date()}..{last_day} and changes")
-    yield from _build(context, dbt_dwh)
+    @dbt_assets(
+        manifest=project.manifest_path,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_dwh_daily",
+        select=DAILY_FACT,
+        partitions_def=daily_partitions(settings),
+        backfill_policy=single_run,
+        pool=WAREHOUSE_POOL,
+    )
+    def daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
+        """The daily fact, for this partition (or range) of survey days and whatever else the
+        lake changed (the fact is incremental on what changed, not on a window of days)."""
+        window = context.partition_time_window
+        last_day = (window.end - timedelta(days=1)).date()
+        context.log.info(f"{DAILY_FACT}: survey days {window.start.date()}..{last_day} and changes")
+        yield from _build(context, dbt_dwh, settings, project)
 
+    @dbt_assets(
+        manifest=project.manifest_path,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_dwh_after_daily",
+        select=f"{DAILY_FACT}+",
+        exclude=DAILY_FACT,
+        pool=WAREHOUSE_POOL,
+    )
+    def after_daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
+        """The marts that read the daily fact."""
+        yield from _build(context, dbt_dwh, settings, project)
 
-@dbt_assets(
-    manifest=dwh_project.manifest_path,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_dwh_after_daily",
-    select=f"{DAILY_FACT}+",
-    exclude=DAILY_FACT,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_dwh_after_daily_assets(
-    context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource
-) -> Iterator[Any]:
-    """The marts that read the daily fact."""
-    yield from _build(context, dbt_dwh)
-
-
-warehouse_assets = [dbt_dwh_assets, dbt_dwh_daily_assets, dbt_dwh_after_daily_assets]
+    return [before_daily, daily, after_daily]

@@ -53,7 +53,7 @@ def test_the_dbt_resource_runs_dbt_without_starting_a_process(make_settings, mon
     from dagster_project.lib.dbt_projects import (
         InProcessDbtCliInvocation,
         dbt_cli,
-        oltp_project,
+        dbt_project,
     )
 
     def no_process(*args, **kwargs):
@@ -63,7 +63,7 @@ def test_the_dbt_resource_runs_dbt_without_starting_a_process(make_settings, mon
     settings = make_settings()
     for name, value in dbt_environment(settings).items():
         monkeypatch.setenv(name, value)
-    dbt = dbt_cli(oltp_project)
+    dbt = dbt_cli(dbt_project(settings.project_root, "dbt_oltp"))
     invocation = dbt.cli(["parse"], raise_on_error=False, target_path=tmp_path / "parse")
     assert isinstance(invocation, InProcessDbtCliInvocation)
     assert invocation.is_successful(), invocation.get_error()

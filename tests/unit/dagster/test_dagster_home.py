@@ -16,7 +16,7 @@ def _settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_a_new_home_stores_events_through_the_pooled_sqlite_log(tmp_path: Path) -> None:
     from dagster import AssetKey, AssetMaterialization
 
-    from dagster_project.lib.storage import PooledSqliteEventLogStorage
+    from dagster_project.lib.upstream import PooledSqliteEventLogStorage
 
     settings = _settings(tmp_path)
     instance = instance_for(settings)
@@ -47,7 +47,7 @@ def test_a_legacy_generated_config_is_rewritten_and_an_edited_one_kept(tmp_path:
 def test_a_home_generated_before_the_package_moves_gets_the_new_module_path(tmp_path: Path) -> None:
     """Homes made before dagster_project/lib/ existed name `dagster_project.storage`, a module
     that is gone: their generated dagster.yaml is rewritten, and the instance loads."""
-    from dagster_project.lib.storage import PooledSqliteEventLogStorage
+    from dagster_project.lib.upstream import PooledSqliteEventLogStorage
 
     settings = _settings(tmp_path)
     config = settings.dagster_home / "dagster.yaml"
@@ -60,5 +60,5 @@ def test_a_home_generated_before_the_package_moves_gets_the_new_module_path(tmp_
         f"  class: PooledSqliteEventLogStorage\n  config:\n    base_dir: {runs}\n"
     )
     instance = instance_for(settings)
-    assert "module: dagster_project.lib.storage" in config.read_text()
+    assert "module: dagster_project.lib.upstream" in config.read_text()
     assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
