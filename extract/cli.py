@@ -217,6 +217,7 @@ def extract(
 
     chosen = list(sources) if sources and "all" not in sources else ["states", "census", "yelp"]
     survey_days = _days(day, start, days) if "yelp" in chosen else []
+    settings = get_settings()
     runs = []
     with runs_lock():
         for name in chosen:
@@ -224,6 +225,7 @@ def extract(
                 runs += run_days(
                     name,
                     survey_days,
+                    settings=settings,
                     to_lake=not no_lake,
                     on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
                 )
@@ -231,6 +233,7 @@ def extract(
                 runs.append(
                     run_source(
                         name,
+                        settings=settings,
                         to_lake=not no_lake,
                         on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
                     )
@@ -274,6 +277,7 @@ def socrata(
     with runs_lock():
         run = run_source(
             "socrata",
+            settings=get_settings(),
             to_lake=not no_lake,
             options={"mode": mode, "years": list(years), "since": since, "reset": reset},
             on_progress=lambda m: console.print(f"[dim]{m}[/dim]"),
@@ -451,7 +455,7 @@ def lake_export(tables: tuple[str, ...], full_refresh: bool) -> None:
     """Export what changed in schema oltp to <lake>/oltp/<table>/ (without Dagster)."""
     from extract.lake.export import export_oltp
 
-    result = export_oltp(tables=list(tables) or None, full_refresh=full_refresh)
+    result = export_oltp(get_settings(), tables=list(tables) or None, full_refresh=full_refresh)
     out = Table(title=f"Lake export ({result.seconds:.1f}s, load {result.load_id or '-'})")
     out.add_column("table")
     out.add_column("rows written", justify="right")
@@ -492,7 +496,7 @@ def sql(target: str, fmt: str, query: str) -> None:
     from extract.runtime.query import QueryError, run_query
 
     try:
-        columns, rows = run_query(query, target=target)
+        columns, rows = run_query(query, target=target, settings=get_settings())
     except QueryError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)

@@ -21,7 +21,7 @@ from dlt.common.pipeline import LoadInfo
 from extract.lake import files as lake_mod
 from extract.runtime.locks import home_lock, source_lock
 from extract.runtime.postgres import connect, oltp_dsn
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 from extract.sources import census, states, yelp
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE
 from extract.sources.socrata import runner as socrata_runner
@@ -228,7 +228,7 @@ def run_source(
     *,
     day: date | None = None,
     resources: Sequence[str] | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     to_lake: bool = True,
     on_progress: Callable[[str], None] | None = None,
     options: Mapping[str, Any] | None = None,
@@ -236,7 +236,6 @@ def run_source(
     """Load one batch of one source into Postgres (and the lake); return what landed.
 
     `options` are the source's own (Socrata's: extract/sources/socrata/runner.py)."""
-    settings = settings or get_settings()
     spec = SOURCES[name]
     say = on_progress or (lambda _msg: None)
     # one load of a source at a time per home: its dlt pipeline folders, state and raw schema
@@ -258,13 +257,12 @@ def run_days(
     days: Sequence[date],
     *,
     resources: Sequence[str] | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     to_lake: bool = True,
     on_progress: Callable[[str], None] | None = None,
 ) -> list[SourceRun]:
     """Load the days of a daily source (Yelp survey days), up to DAYS_PER_LOAD of them per dlt
     load; one SourceRun per day, as if each day had loaded alone."""
-    settings = settings or get_settings()
     spec = SOURCES[name]
     if not spec.daily:
         raise ValueError(f"{name} is not loaded by day")

@@ -17,6 +17,7 @@ from typing import Any
 from dagster import AssetMaterialization, Output
 
 from extract.runtime.query import QueryError, run_query
+from extract.settings import Settings
 
 Counter = Callable[[str], list[tuple[Any, ...]]]
 
@@ -35,7 +36,7 @@ def node_relations(manifest_path: str | Path) -> dict[str, str]:
     }
 
 
-def count_rows(relations: dict[str, str], target: str) -> dict[str, int]:
+def count_rows(relations: dict[str, str], target: str, settings: Settings) -> dict[str, int]:
     """Rows per unique_id, counted in one statement (`target`: oltp or warehouse)."""
     if not relations:
         return {}
@@ -43,12 +44,16 @@ def count_rows(relations: dict[str, str], target: str) -> dict[str, int]:
         f"select '{uid}' as node, count(*) as n from {relation}"
         for uid, relation in sorted(relations.items())
     )
-    _, rows = run_query(query, target=target)
+    _, rows = run_query(query, target=target, settings=settings)
     return {str(uid): int(n) for uid, n in rows}
 
 
 def with_row_counts(
-    events: Iterable[Any], manifest_path: str | Path, target: str, log: Callable[[str], None]
+    events: Iterable[Any],
+    manifest_path: str | Path,
+    target: str,
+    log: Callable[[str], None],
+    settings: Settings,
 ) -> Iterator[Any]:
     """The events of one dbt invocation, materializations carrying rows, seconds, rows/s."""
     held = list(events)
@@ -59,7 +64,7 @@ def with_row_counts(
         if isinstance(event, Output | AssetMaterialization) and (uid := _unique_id(event)) in tables
     }
     try:
-        counts = count_rows(built, target)
+        counts = count_rows(built, target, settings)
     except QueryError as exc:
         # e.g. BigQuery, which `gourmand sql` does not read: the build itself succeeded
         log(f"row counts not collected: {exc}")

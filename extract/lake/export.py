@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from extract.lake import files as lake_mod
 from extract.runtime.postgres import connect, oltp_dsn
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: the Dagster definitions import this module
     import pyarrow as pa
@@ -413,7 +413,7 @@ def _tombstones_exist(cur: Any) -> bool:
 
 
 def export_oltp(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     tables: Sequence[str] | None = None,
     full_refresh: bool = False,
@@ -423,7 +423,6 @@ def export_oltp(
     starts by deleting the files of exports that never finished, which would be another's."""
     from extract.runtime.locks import LAKE_EXPORT, home_lock
 
-    settings = settings or get_settings()
     with home_lock(settings, LAKE_EXPORT, "the lake export"):
         return _export_oltp(settings, tables, full_refresh)
 

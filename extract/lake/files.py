@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: the Dagster definitions import this module
     import pyarrow as pa
@@ -77,9 +77,8 @@ def remove_partials(lake: Lake, folder: str) -> list[str]:
     return partials
 
 
-def open_lake(settings: Settings | None = None) -> Lake:
+def open_lake(settings: Settings) -> Lake:
     """The lake's filesystem; S3 takes endpoint, keys and region from settings."""
-    settings = settings or get_settings()
     options: dict[str, Any] = {}
     if settings.lake_url.startswith("s3://"):
         options = {"client_kwargs": {"region_name": settings.lake_region}}

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 
-def client(settings: Settings | None = None) -> Any:
+def client(settings: Settings) -> Any:
     """A BigQuery client for the settings' project: a service-account key file, else the
     application default credentials; an endpoint (a local BigQuery API) without credentials."""
     from google.cloud import bigquery
 
-    settings = settings or get_settings()
     if settings.bq_endpoint:
         from google.auth.credentials import AnonymousCredentials
 

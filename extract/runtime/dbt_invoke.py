@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.runtime.postgres import postgres_environment
-from extract.settings import Settings, environment, get_settings
+from extract.settings import Settings, environment
 
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -47,10 +47,9 @@ class DbtRun:
         )
 
 
-def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
+def dbt_environment(settings: Settings) -> dict[str, str]:
     """The variables profiles/profiles.yml and dbt_dwh's sources read: Postgres, the warehouse,
     the lake (secrets included: they go to dbt's environment for the call, never to a log)."""
-    settings = settings or get_settings()
     env = postgres_environment(settings)
     env.update(
         GOURMAND_WAREHOUSE=settings.warehouse,

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from extract.runtime.locks import home_lock
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 DATABASE = "gourmand"
 USER = "postgres"
@@ -308,9 +308,8 @@ def embedded_running(settings: Settings) -> bool:
     return _postmaster(settings.postgres_dir) is not None
 
 
-def stop_embedded(settings: Settings | None = None) -> bool:
+def stop_embedded(settings: Settings) -> bool:
     """Stop the home's embedded server; False when it was not running."""
-    settings = settings or get_settings()
     if _postmaster(settings.postgres_dir) is None:
         return False
     _pgserver_commands().pg_ctl(
@@ -319,9 +318,8 @@ def stop_embedded(settings: Settings | None = None) -> bool:
     return True
 
 
-def connection_info(settings: Settings | None = None) -> PgConnectionInfo:
+def connection_info(settings: Settings) -> PgConnectionInfo:
     """Where the OLTP database is, starting the embedded server on demand."""
-    settings = settings or get_settings()
     if settings.oltp_dsn is None:
         return _start_embedded(settings)
     parts = urlsplit(settings.oltp_dsn)
@@ -334,15 +332,14 @@ def connection_info(settings: Settings | None = None) -> PgConnectionInfo:
     )
 
 
-def oltp_dsn(settings: Settings | None = None) -> str:
+def oltp_dsn(settings: Settings) -> str:
     """The OLTP database URL (for dlt, ADBC and psycopg2)."""
-    settings = settings or get_settings()
     if settings.oltp_dsn is not None:
         return settings.oltp_dsn
     return connection_info(settings).dsn
 
 
-def connect(settings: Settings | None = None, *, read_only: bool = False) -> Any:
+def connect(settings: Settings, *, read_only: bool = False) -> Any:
     """A psycopg2 connection to the OLTP database; read_only sessions refuse every write."""
     import psycopg2
 
@@ -359,7 +356,7 @@ def connect(settings: Settings | None = None, *, read_only: bool = False) -> Any
     return conn
 
 
-def postgres_environment(settings: Settings | None = None) -> dict[str, str]:
+def postgres_environment(settings: Settings) -> dict[str, str]:
     """The GOURMAND_PG_* variables profiles/profiles.yml reads through env_var() (the Postgres
     part of `extract.runtime.dbt_invoke.dbt_environment`; `gourmand postgres --env` prints it)."""
     info = connection_info(settings)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 
 class QueryError(RuntimeError):
@@ -217,7 +217,7 @@ def run_query(
     query: str,
     *,
     target: str = "oltp",
-    settings: Settings | None = None,
+    settings: Settings,
     params: Sequence[Any] | None = None,
     internal: bool = False,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -226,7 +226,6 @@ def run_query(
     Anything a person or a request asks reads through the read-only door; `internal` is for
     the pipeline's own reads (its checks, the demo's summary), never for a query it was
     given."""
-    settings = settings or get_settings()
     if target == "oltp":
         return _oltp(query, settings, params, internal=internal)
     if target == "warehouse":

@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from extract.settings import Settings, child_environment, get_settings
+from extract.settings import Settings, child_environment
 
 
 def _healthy(url: str, timeout: float = 1.0) -> bool:
@@ -45,9 +45,8 @@ def _read_state(path: Path) -> dict | None:
         return None
 
 
-def running_sandbox(settings: Settings | None = None) -> dict | None:
+def running_sandbox(settings: Settings) -> dict | None:
     """The state of the home's sandbox if it is up and answering."""
-    settings = settings or get_settings()
     state = _read_state(settings.sandbox_state_file)
     if state and _healthy(state["url"]):
         return state
@@ -84,13 +83,10 @@ def _count_as_user(settings: Settings) -> None:
         _users[path] = (os.getpid(), users)
 
 
-def start_sandbox(
-    settings: Settings | None = None, timeout: float = 20.0, *, keep: bool = False
-) -> dict:
+def start_sandbox(settings: Settings, timeout: float = 20.0, *, keep: bool = False) -> dict:
     """Start the home's sandbox in the background unless it is already up; return its state.
     The caller counts as its user until `release_sandbox` or its end; with `keep` (`gourmand
     sandbox --detach`) the sandbox is the user's to stop, not the last user's."""
-    settings = settings or get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     if not keep:
         # before the start lock: every process takes the two in this order (no deadlock)
@@ -229,10 +225,9 @@ def _exited(pid: int) -> bool:
         return False
 
 
-def stop_sandbox(settings: Settings | None = None) -> bool:
+def stop_sandbox(settings: Settings) -> bool:
     """Stop the home's background sandbox, however it was started; False when none was
     running."""
-    settings = settings or get_settings()
     state = _read_state(settings.sandbox_state_file)
     settings.sandbox_state_file.unlink(missing_ok=True)
     _on_demand_file(settings).unlink(missing_ok=True)
@@ -245,6 +240,6 @@ def stop_sandbox(settings: Settings | None = None) -> bool:
     return True
 
 
-def sandbox_url(settings: Settings | None = None) -> str:
+def sandbox_url(settings: Settings) -> str:
     """Base URL of the home's sandbox, starting it when needed."""
     return str(start_sandbox(settings)["url"])

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from extract.lake import files as lake_mod
 from extract.runtime.bigquery import client
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 from extract.warehouse.load import EXPORT_FOLDER, LAKE_SCHEMA, lake_tables
 
 LEDGER = "_lake_files"
@@ -291,7 +291,7 @@ def _file_schema(lake: lake_mod.Lake, path: str) -> pa.Schema:
 
 
 def load_lake_to_bigquery(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     tables: Sequence[str] | None = None,
     say: Callable[[str], None] | None = None,
@@ -300,7 +300,6 @@ def load_lake_to_bigquery(
     """Bring dataset `lake` up to the lake's exported files: load the new ones, delete the rows
     of the vanished ones. Returns what happened per table. `after_load(table)` runs between a
     table's load job and its ledger write (where a killed run is tested)."""
-    settings = settings or get_settings()
     lake = lake_mod.open_lake(settings)
     target = BigQueryLake(settings)
     target.ensure()

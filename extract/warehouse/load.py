@@ -16,27 +16,26 @@ from typing import Any
 
 from extract.lake import files as lake_mod
 from extract.runtime.postgres import oltp_dsn
-from extract.settings import Settings, get_settings
+from extract.settings import Settings
 
 LAKE_SCHEMA = "lake"
 EXPORT_FOLDER = "oltp"
 
 
 @contextmanager
-def writer(settings: Settings | None = None) -> Iterator[None]:
+def writer(settings: Settings) -> Iterator[None]:
     """Held by whatever writes the warehouse: DuckDB allows one writing process per file, so a
     second build waits here instead of failing on DuckDB's lock (the home's `warehouse` lock,
     which a dbt_dwh build outside Dagster takes too)."""
     from extract.runtime.locks import WAREHOUSE, home_lock
 
-    settings = settings or get_settings()
     with home_lock(settings, WAREHOUSE, "a warehouse build"):
         yield
 
 
-def lake_tables(settings: Settings | None = None) -> list[str]:
+def lake_tables(settings: Settings) -> list[str]:
     """The OLTP tables the lake export has written, sorted."""
-    lake = lake_mod.open_lake(settings or get_settings())
+    lake = lake_mod.open_lake(settings)
     base = lake.path(EXPORT_FOLDER)
     if not lake.fs.exists(base):
         return []
@@ -49,7 +48,7 @@ def lake_tables(settings: Settings | None = None) -> list[str]:
     )
 
 
-def copy_lake_to_postgres(settings: Settings | None = None) -> dict[str, int]:
+def copy_lake_to_postgres(settings: Settings) -> dict[str, int]:
     """Replace the rows of schema `lake` of the Postgres warehouse with the lake's exported files,
     in one transaction; returns rows per table.
 
@@ -61,7 +60,6 @@ def copy_lake_to_postgres(settings: Settings | None = None) -> dict[str, int]:
     import adbc_driver_postgresql.dbapi as adbc
     import pyarrow.dataset as ds
 
-    settings = settings or get_settings()
     lake = lake_mod.open_lake(settings)
     counts: dict[str, int] = {}
     with adbc.connect(oltp_dsn(settings)) as conn:

@@ -31,6 +31,8 @@ def dbt_oltp_assets(settings: Settings, project: DbtProject) -> AssetsDefinition
         # relation's columns, which a first production build has not created yet.
         args = ["build", "--exclude-resource-type", "unit_test"]
         events = dbt_oltp.build(args, context=context, settings=settings)
-        yield from with_row_counts(events, project.manifest_path, "oltp", context.log.info)
+        yield from with_row_counts(
+            events, project.manifest_path, "oltp", context.log.info, settings
+        )
 
     return build

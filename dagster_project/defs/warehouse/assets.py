@@ -59,7 +59,9 @@ def _build(
             # build and which may not exist yet
             args += ["--indirect-selection", "cautious"]
         events = dbt_dwh.build(args, context=context, settings=settings)
-        yield from with_row_counts(events, project.manifest_path, "warehouse", context.log.info)
+        yield from with_row_counts(
+            events, project.manifest_path, "warehouse", context.log.info, settings
+        )
         # the build succeeded (a failed one raised above): the read API's cache keys on this
         record_build(settings)
 

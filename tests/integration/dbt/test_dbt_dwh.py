@@ -320,7 +320,8 @@ def test_a_lake_full_refresh_killed_midway_converges(two_days):
     }
     child = subprocess.Popen(
         [sys.executable, "-c",
-         "from extract.lake.export import export_oltp; export_oltp(full_refresh=True)"],
+         "from extract.lake.export import export_oltp; from extract.settings import get_settings; "
+         "export_oltp(get_settings(), full_refresh=True)"],
         env=env, cwd=settings.project_root, start_new_session=True,
     )  # fmt: skip
     # killed as soon as the refresh has written its first new file (the old ones all there)

@@ -292,7 +292,8 @@ def test_a_reset_killed_midway_never_empties_the_table_and_converges(make_settin
         }
         child = subprocess.Popen(
             [sys.executable, "-c",
-             "from extract.pipelines import run_source; run_source('socrata', options="
+             "from extract.pipelines import run_source; from extract.settings import get_settings; "
+             "run_source('socrata', settings=get_settings(), options="
              "{'mode': 'full', 'years': [2023], 'reset': True})"],
             env=env, cwd=settings.project_root, start_new_session=True,
         )  # fmt: skip
