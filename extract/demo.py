@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -198,7 +199,8 @@ def run_demo(days: int | None = None) -> int:
     return _run(settings, days, started)
 
 
-def _run(settings: Settings, days: int, started: float) -> int:
+def _print_where(settings: Settings) -> None:
+    """Where this home's parts are."""
     from extract.runtime.postgres import connection_info
 
     info = connection_info(settings)
@@ -209,84 +211,57 @@ def _run(settings: Settings, days: int, started: float) -> int:
     console.print(f"warehouse    {warehouse}")
     console.print(f"dagster home {settings.dagster_home}")
 
-    from dagster import AssetKey
 
-    from dagster_project.definitions import build_definitions
+def _execute(
+    defs: Any,
+    instance: Any,
+    log_path: Path,
+    job: str,
+    title: str,
+    partitions: tuple[str, str],
+    **options: Any,
+) -> Any:
+    """Run `job` over the range of `partitions` as one run, its progress on screen and its full
+    output in `log_path`; the result, or None (said so) when the run failed."""
     from dagster_project.lib.progress import logs_to_file, run_progress
-    from extract.sandbox import process
 
-    instance = _instance(settings)
-    defs = build_definitions(settings)
-    from dagster_project.lib.materialize import prepare_instance
-
-    prepare_instance(instance, lambda msg: console.print(f"[yellow]{msg}[/yellow]"))
-    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    # LA 311 first: the load step of socrata_full for the sandbox's years as one run; the daily
-    # graph below then builds its OLTP tables, lake export, fact and marts with everything else
-    # (one dbt build per project instead of two)
-    years = sorted(settings.socrata_years)
-    log_path = settings.home / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    console.print(f"logs         {log_path} (Dagster's and dbt's full output)")
-    la311_id = str(uuid.uuid4())
-    with (
-        logs_to_file(log_path) as screen,
-        run_progress(
-            instance,
-            la311_id,
-            screen,
-            f"job socrata_full (LA 311, its load) for {years[0]}..{years[-1]}",
-        ),
-    ):
-        la311 = defs.resolve_job_def("socrata_full").execute_in_process(
+    run_id = str(uuid.uuid4())
+    with logs_to_file(log_path) as screen, run_progress(instance, run_id, screen, title):
+        result = defs.resolve_job_def(job).execute_in_process(
             instance=instance,
-            run_config=quiet,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             raise_on_error=False,
-            run_id=la311_id,
-            asset_selection=[AssetKey(["raw_socrata", "service_requests"])],
+            run_id=run_id,
             tags={
-                "dagster/asset_partition_range_start": str(years[0]),
-                "dagster/asset_partition_range_end": str(years[-1]),
+                "dagster/asset_partition_range_start": partitions[0],
+                "dagster/asset_partition_range_end": partitions[1],
             },
+            **options,
         )
-    if not la311.success:
-        console.print(
-            f"[red]run {la311.run_id} failed; full log: {log_path}; each step in the Dagster UI "
-            "(make dev)[/red]"
-        )
-        return 1
+    if result.success:
+        return result
+    console.print(
+        f"[red]run {result.run_id} failed; full log: {log_path}; each step in the Dagster UI "
+        "(make dev)[/red]"
+    )
+    return None
+
+
+def _drop_hr_files(settings: Settings) -> None:
+    """The HR system's export from the sandbox into the drop folder: the daily graph's raw_hr
+    step ingests what is in the folder."""
+    from extract.sandbox import process
 
     sandbox = process.running_sandbox(settings) if settings.sources_mode == "sandbox" else None
     if sandbox:
         from extract.sources.hr.drops import fetch_sandbox_drop
 
-        # the HR system's export: the daily graph's raw_hr step ingests what is in the folder
         fetch_sandbox_drop(settings, sandbox["url"])
         console.print(f"\nHR drop      {settings.hr_drops} (departments, jobs, employees)")
 
-    first = settings.start_date
-    last = first + timedelta(days=days - 1)
-    run_id = str(uuid.uuid4())
-    title = f"job gourmand_daily (the scheduled one) for {first}..{last} as one run"
-    with logs_to_file(log_path) as screen, run_progress(instance, run_id, screen, title):
-        run = defs.resolve_job_def("gourmand_daily").execute_in_process(
-            instance=instance,
-            run_config=quiet,
-            raise_on_error=False,
-            run_id=run_id,
-            tags={
-                "dagster/asset_partition_range_start": first.isoformat(),
-                "dagster/asset_partition_range_end": last.isoformat(),
-            },
-        )
-    if not run.success:
-        console.print(
-            f"[red]run {run.run_id} failed; full log: {log_path}; each step in the Dagster UI "
-            "(make dev)[/red]"
-        )
-        return 1
-    layer = _layer_seconds(instance, run.run_id)
-    extracted, built, warehoused = layer["extract"], layer["oltp"], layer["warehouse"]
 
+def _landed_table(settings: Settings, run: Any, days: int, seconds: float) -> Table:
+    """What the extraction steps loaded, table by table, beside what Postgres holds."""
     rows: list[tuple[str, str, dict[str, Any]]] = []
     for asset, meta in _materializations(run):
         if "tables" not in meta:
@@ -295,8 +270,7 @@ def _run(settings: Settings, days: int, started: float) -> int:
             schema = asset.split("/")[0]
             rows.append((asset, f"{schema}.{table}", {**meta, "rows": n}))
     counts = _table_counts(settings, [r[1] for r in rows])
-
-    out = Table(title=f"What landed ({days} sandbox days, {extracted:.1f}s)")
+    out = Table(title=f"What landed ({days} sandbox days, {seconds:.1f}s)")
     out.add_column("table", no_wrap=True)
     for col in ("rows loaded", "seconds", "rows/s", "rows in postgres", "rejected"):
         out.add_column(col, justify="right")
@@ -310,12 +284,49 @@ def _run(settings: Settings, days: int, started: float) -> int:
             f"{counts[table]:,}",
             f"{meta['rejected']:,}" if is_root else "",
         )
-    console.print(out)
+    return out
 
+
+def _run(settings: Settings, days: int, started: float) -> int:
+    from dagster import AssetKey
+
+    from dagster_project.definitions import build_definitions
+    from dagster_project.lib.materialize import prepare_instance
+
+    _print_where(settings)
+    instance = _instance(settings)
+    defs = build_definitions(settings)
+    prepare_instance(instance, lambda msg: console.print(f"[yellow]{msg}[/yellow]"))
+    log_path = settings.home / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    console.print(f"logs         {log_path} (Dagster's and dbt's full output)")
+    # LA 311 first: the load step of socrata_full for the sandbox's years as one run; the daily
+    # graph below then builds its OLTP tables, lake export, fact and marts with everything else
+    # (one dbt build per project instead of two)
+    years = sorted(settings.socrata_years)
+    la311 = _execute(
+        defs, instance, log_path, "socrata_full",
+        f"job socrata_full (LA 311, its load) for {years[0]}..{years[-1]}",
+        (str(years[0]), str(years[-1])),
+        asset_selection=[AssetKey(["raw_socrata", "service_requests"])],
+    )  # fmt: skip
+    if la311 is None:
+        return 1
+    _drop_hr_files(settings)
+    first = settings.start_date
+    last = first + timedelta(days=days - 1)
+    run = _execute(
+        defs, instance, log_path, "gourmand_daily",
+        f"job gourmand_daily (the scheduled one) for {first}..{last} as one run",
+        (first.isoformat(), last.isoformat()),
+    )  # fmt: skip
+    if run is None:
+        return 1
+    layer = _layer_seconds(instance, run.run_id)
+    console.print(_landed_table(settings, run, days, layer["extract"]))
     console.print(_socrata_table(la311, _layer_seconds(instance, la311.run_id)["extract"]))
     console.print(_hr_table(settings, run))
-    console.print(_oltp_table(settings, built))
-    console.print(_warehouse_table(settings, warehoused))
+    console.print(_oltp_table(settings, layer["oltp"]))
+    console.print(_warehouse_table(settings, layer["warehouse"]))
     console.print(_quality_table(settings, [run.run_id, la311.run_id]))
     console.print(f"end to end: {time.perf_counter() - started:.1f}s")
     console.print(

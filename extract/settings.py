@@ -174,60 +174,58 @@ def _env_float(env: dict[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (case and `-`/`_` as the user likes), else a clear error."""
+    value = env.get(name, default).lower().replace("-", "_")
+    if value not in allowed:
+        raise ValueError(f"{name} must be {' or '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _start_date(env: dict[str, str]) -> date:
+    start = env.get("GOURMAND_START_DATE", "2024-01-01")
+    try:
+        return date.fromisoformat(start)
+    except ValueError as exc:
+        raise ValueError(f"GOURMAND_START_DATE must be YYYY-MM-DD, got {start!r}") from exc
+
+
+def _sandbox_args(env: dict[str, str]) -> tuple[str, ...]:
+    """GOURMAND_SANDBOX_COUNTIES=8 -> --counties 8 for the sandbox that settings start."""
+    args: list[str] = []
+    for name, value in sorted(env.items()):
+        if name.startswith("GOURMAND_SANDBOX_") and value != "":
+            args += ["--" + name.removeprefix("GOURMAND_SANDBOX_").lower().replace("_", "-"), value]
+    return tuple(args)
+
+
+def _live_or_sandbox(env: dict[str, str], name: str, mode: str, live: str) -> str | None:
+    """A service's base URL: the variable, else the real service in live mode (None in sandbox
+    mode: the home's sandbox answers)."""
+    return env.get(name) or (live if mode == "live" else None)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build Settings from an environment mapping (the process environment by default)."""
     env = dict(os.environ if environ is None else environ)
     root = _find_project_root()
     secrets = _secrets_toml(root)
     home = Path(env.get("GOURMAND_HOME") or root / ".gourmand").expanduser().resolve()
-
-    executor = env.get("GOURMAND_DAGSTER_EXECUTOR", "in_process").lower().replace("-", "_")
-    if executor not in ("in_process", "multiprocess"):
-        raise ValueError(
-            f"GOURMAND_DAGSTER_EXECUTOR must be in_process or multiprocess, got {executor!r}"
-        )
-    warehouse = env.get("GOURMAND_WAREHOUSE", "duckdb").lower()
-    if warehouse not in ("duckdb", "postgres", "bigquery"):
-        raise ValueError(
-            f"GOURMAND_WAREHOUSE must be duckdb, postgres or bigquery, got {warehouse!r}"
-        )
-
-    mode = env.get("GOURMAND_SOURCES", "sandbox").lower()
-    if mode not in ("sandbox", "live"):
-        raise ValueError(f"GOURMAND_SOURCES must be sandbox or live, got {mode!r}")
+    executor = _choice(
+        env, "GOURMAND_DAGSTER_EXECUTOR", "in_process", ("in_process", "multiprocess")
+    )
+    warehouse = _choice(env, "GOURMAND_WAREHOUSE", "duckdb", ("duckdb", "postgres", "bigquery"))
+    mode = _choice(env, "GOURMAND_SOURCES", "sandbox", ("sandbox", "live"))
 
     def secret(env_name: str, toml_key: str) -> str:
         return env.get(env_name) or _lookup(secrets, toml_key) or ""
 
     yelp_key = secret("GOURMAND_YELP_API_KEY", "sources.yelp.api_key")
-    census_key = secret("GOURMAND_CENSUS_API_KEY", "sources.census.api_key")
     if mode == "sandbox":
         yelp_key = yelp_key or SANDBOX_TOKEN
-    yelp_url = env.get("GOURMAND_YELP_BASE_URL") or (
-        "https://api.yelp.com/v3" if mode == "live" else None
-    )
-    census_url = env.get("GOURMAND_CENSUS_BASE_URL") or (
-        "https://api.census.gov/data" if mode == "live" else None
-    )
-    states_url = env.get("GOURMAND_STATES_URL") or (
-        "https://www.50states.com/abbreviations.htm" if mode == "live" else None
-    )
     locations = tuple(
         loc.strip() for loc in env.get("GOURMAND_YELP_LOCATIONS", "").split(";") if loc.strip()
     )
-    start = env.get("GOURMAND_START_DATE", "2024-01-01")
-    try:
-        start_date = date.fromisoformat(start)
-    except ValueError as exc:
-        raise ValueError(f"GOURMAND_START_DATE must be YYYY-MM-DD, got {start!r}") from exc
-
-    sandbox_args: list[str] = []
-    for name, value in sorted(env.items()):
-        # GOURMAND_SANDBOX_COUNTIES=8 -> --counties 8 for the sandbox that settings start
-        if name.startswith("GOURMAND_SANDBOX_") and value != "":
-            flag = "--" + name.removeprefix("GOURMAND_SANDBOX_").lower().replace("_", "-")
-            sandbox_args += [flag, value]
-
     return Settings(
         project_root=root,
         home=home,
@@ -240,15 +238,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ).resolve(),
         dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster").resolve(),
         sources_mode=mode,  # type: ignore[arg-type]
-        yelp_base_url=yelp_url,
+        yelp_base_url=_live_or_sandbox(
+            env, "GOURMAND_YELP_BASE_URL", mode, "https://api.yelp.com/v3"
+        ),
         yelp_api_key=yelp_key,
-        census_base_url=census_url,
-        census_api_key=census_key,
-        states_url=states_url,
+        census_base_url=_live_or_sandbox(
+            env, "GOURMAND_CENSUS_BASE_URL", mode, "https://api.census.gov/data"
+        ),
+        census_api_key=secret("GOURMAND_CENSUS_API_KEY", "sources.census.api_key"),
+        states_url=_live_or_sandbox(
+            env, "GOURMAND_STATES_URL", mode, "https://www.50states.com/abbreviations.htm"
+        ),
         yelp_locations=locations,
         yelp_max_locations=_env_int(env, "GOURMAND_YELP_MAX_LOCATIONS", 0),
         yelp_concurrency=max(_env_int(env, "GOURMAND_YELP_CONCURRENCY", 1), 1),
-        start_date=start_date,
+        start_date=_start_date(env),
         demo_days=_env_int(env, "GOURMAND_DEMO_DAYS", 7),
         http_timeout=_env_float(env, "GOURMAND_HTTP_TIMEOUT", 30.0),
         read_timeout=_env_float(env, "GOURMAND_READ_TIMEOUT", 300.0),
@@ -261,10 +265,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_key_id=secret("GOURMAND_LAKE_KEY_ID", "lake.aws_access_key_id"),
         lake_secret=secret("GOURMAND_LAKE_SECRET", "lake.aws_secret_access_key"),
         lake_region=env.get("GOURMAND_LAKE_REGION", "us-east-1"),
-        sandbox_args=tuple(sandbox_args),
+        sandbox_args=_sandbox_args(env),
         alert_webhook=secret("GOURMAND_ALERT_WEBHOOK", "alerts.webhook"),
-        socrata_base_url=env.get("GOURMAND_SOCRATA_BASE_URL")
-        or ("https://data.lacity.org" if mode == "live" else None),
+        socrata_base_url=_live_or_sandbox(
+            env, "GOURMAND_SOCRATA_BASE_URL", mode, "https://data.lacity.org"
+        ),
         socrata_app_token=secret("GOURMAND_SOCRATA_APP_TOKEN", "sources.socrata.app_token"),
         socrata_datasets=_year_ids(env.get("GOURMAND_SOCRATA_DATASETS", "")),
         socrata_years=_years(env.get("GOURMAND_SOCRATA_YEARS", "2023,2024")),

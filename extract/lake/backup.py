@@ -304,6 +304,72 @@ class RestoreResult:
     seconds: float
 
 
+def _locate(
+    settings: Settings, lake: Lake, qualified: str, file: str | None
+) -> tuple[Any, str, str]:
+    """The backup to restore as (filesystem, path, name to show): the latest of the table's
+    unless `file`, a lake URL, any fsspec URL or a local path."""
+    if file is None:
+        found = list_backups(settings, qualified)
+        if not found:
+            raise BackupError(f"no backup of {qualified} under {lake.display(BACKUPS)}")
+        return lake.fs, found[-1], lake.display(BACKUPS, qualified, posixpath.basename(found[-1]))
+    if file.startswith(lake.url.rstrip("/") + "/"):
+        # a URL in the lake (as `backup` prints them): through the lake's endpoint and keys
+        return lake.fs, lake.path(file[len(lake.url.rstrip("/")) + 1 :]), file
+    if "://" in file:
+        from fsspec.core import url_to_fs
+
+        fs, path = url_to_fs(file)
+        return fs, path, file
+    from fsspec.implementations.local import LocalFileSystem
+
+    return LocalFileSystem(), file, file
+
+
+def _copy_into_temp(cur: Any, reader: Any, names: list[str], shown: str) -> int:
+    """Every record of the backup into the temporary table `restoring`, in COPY batches."""
+    column_list = ", ".join(_quote_ident(n) for n in names)
+    rows = 0
+    buffer = io.StringIO()
+    for record in _read(reader, shown):
+        buffer.write("\t".join(_copy_text(record[n]) for n in names) + "\n")
+        rows += 1
+        if rows % _BATCH == 0:
+            buffer.seek(0)
+            cur.copy_expert(f"COPY restoring ({column_list}) FROM STDIN", buffer)
+            buffer = io.StringIO()
+    buffer.seek(0)
+    cur.copy_expert(f"COPY restoring ({column_list}) FROM STDIN", buffer)
+    return rows
+
+
+def _replace_rows(cur: Any, relation: str, key: list[str], names: list[str]) -> None:
+    """The table's rows become `restoring`'s: by primary key (rows kept in place, so foreign
+    keys pointing at them hold), or all deleted and inserted when the table has none."""
+    column_list = ", ".join(_quote_ident(n) for n in names)
+    insert = (
+        f"INSERT INTO {relation} ({column_list}) OVERRIDING SYSTEM VALUE "
+        f"SELECT {column_list} FROM restoring"
+    )
+    if not key:
+        cur.execute(f"DELETE FROM {relation}")
+        cur.execute(insert)
+        return
+    match = " AND ".join(f"r.{_quote_ident(k)} = t.{_quote_ident(k)}" for k in key)
+    cur.execute(
+        f"DELETE FROM {relation} AS t WHERE NOT EXISTS (SELECT 1 FROM restoring AS r WHERE {match})"
+    )
+    rest = [n for n in names if n not in key]
+    action = (
+        "DO UPDATE SET "
+        + ", ".join(f"{_quote_ident(n)} = EXCLUDED.{_quote_ident(n)}" for n in rest)
+        if rest
+        else "DO NOTHING"
+    )
+    cur.execute(f"{insert} ON CONFLICT ({', '.join(_quote_ident(k) for k in key)}) {action}")
+
+
 def restore(settings: Settings, qualified: str, file: str | None = None) -> RestoreResult:
     """Replace the table's rows with a backup's (the latest unless `file`), all or nothing."""
     import fastavro
@@ -311,30 +377,11 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
 
     schema_name, table = _split(qualified)
     started = time.perf_counter()
-    lake = open_lake(settings)
-    if file is None:
-        found = list_backups(settings, qualified)
-        if not found:
-            raise BackupError(f"no backup of {qualified} under {lake.display(BACKUPS)}")
-        path, fs = found[-1], lake.fs
-        shown = lake.display(BACKUPS, qualified, posixpath.basename(path))
-    elif file.startswith(lake.url.rstrip("/") + "/"):
-        # a URL in the lake (as `backup` prints them): through the lake's endpoint and keys
-        fs, path, shown = lake.fs, lake.path(file[len(lake.url.rstrip("/")) + 1 :]), file
-    elif "://" in file:
-        from fsspec.core import url_to_fs
-
-        fs, path = url_to_fs(file)
-        shown = file
-    else:
-        from fsspec.implementations.local import LocalFileSystem
-
-        fs, path, shown = LocalFileSystem(), file, file
+    fs, path, shown = _locate(settings, open_lake(settings), qualified, file)
     if not fs.exists(path):
         raise BackupError(f"no backup file {shown}")
     relation = _relation(schema_name, table)
     conn = connect(settings)
-    rows = 0
     try:
         with conn.cursor() as cur, fs.open(path, "rb") as fh:
             cur.execute("SET application_name = 'gourmand restore'")
@@ -360,47 +407,13 @@ def restore(settings: Settings, qualified: str, file: str | None = None) -> Rest
                 "WITH NO DATA"
             )
             names = [c.name for c in columns]
-            column_list = ", ".join(_quote_ident(n) for n in names)
-            buffer = io.StringIO()
-            for record in _read(reader, shown):
-                buffer.write("\t".join(_copy_text(record[n]) for n in names) + "\n")
-                rows += 1
-                if rows % _BATCH == 0:
-                    buffer.seek(0)
-                    cur.copy_expert(f"COPY restoring ({column_list}) FROM STDIN", buffer)
-                    buffer = io.StringIO()
-            buffer.seek(0)
-            cur.copy_expert(f"COPY restoring ({column_list}) FROM STDIN", buffer)
+            rows = _copy_into_temp(cur, reader, names, shown)
             if promised_rows is not None and rows != promised_rows:
                 raise BackupError(
                     f"{shown} is truncated: it holds {rows:,} of the {promised_rows:,} rows "
                     "backed up"
                 )
-            key = _primary_key(cur, schema_name, table)
-            if key:
-                match = " AND ".join(f"r.{_quote_ident(k)} = t.{_quote_ident(k)}" for k in key)
-                cur.execute(
-                    f"DELETE FROM {relation} AS t WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM restoring AS r WHERE {match})"
-                )
-                rest = [n for n in names if n not in key]
-                action = (
-                    "DO UPDATE SET "
-                    + ", ".join(f"{_quote_ident(n)} = EXCLUDED.{_quote_ident(n)}" for n in rest)
-                    if rest
-                    else "DO NOTHING"
-                )
-                cur.execute(
-                    f"INSERT INTO {relation} ({column_list}) OVERRIDING SYSTEM VALUE "
-                    f"SELECT {column_list} FROM restoring "
-                    f"ON CONFLICT ({', '.join(_quote_ident(k) for k in key)}) {action}"
-                )
-            else:
-                cur.execute(f"DELETE FROM {relation}")
-                cur.execute(
-                    f"INSERT INTO {relation} ({column_list}) OVERRIDING SYSTEM VALUE "
-                    f"SELECT {column_list} FROM restoring"
-                )
+            _replace_rows(cur, relation, _primary_key(cur, schema_name, table), names)
         conn.commit()
     except psycopg2.Error as exc:
         # e.g. a foreign key of another table still points at a row the backup lacks

@@ -146,6 +146,59 @@ def create_app(settings: Settings, token: str) -> FastAPI:
     return app
 
 
+def _batch_result(table: str, result: Any, rows: list[Any]) -> BatchResult:
+    """The answer to a batch: its figures and each row's fate, with the reasons of a reject."""
+    reasons = dict(result.rejects)
+    return BatchResult(
+        table=table,
+        batch=result.batch,
+        received=result.received,
+        accepted=result.loaded,
+        rejected=result.rejected,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rows=[
+            RowResult(
+                line=row.line_number,
+                id=row.values[0],
+                status="rejected" if row.line_number in reasons else "accepted",
+                reasons=reasons[row.line_number].split("; ") if row.line_number in reasons else [],
+            )
+            for row in rows
+        ],
+    )
+
+
+def _record(settings: Settings, spec: Any, record_id: int) -> dict[str, Any]:
+    """One stored row by its id, read as the read-only role (an untrusted caller never reads
+    as the owner); 404 when the table or the row is not there, 503 without a reader."""
+    try:
+        conn = connect_reader(settings)
+    except ReaderUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+            cur.execute("SELECT to_regclass(%s)", (f"{DATASET}.{spec.name}",))
+            if cur.fetchone()[0] is None:
+                raise HTTPException(404, f"no {spec.name} have been ingested yet")
+            cur.execute(
+                f"SELECT {', '.join(spec.field_names)} FROM {DATASET}.{spec.name} "
+                f"WHERE {spec.id_field} = %s",
+                (record_id,),
+            )
+            found = cur.fetchone()
+    finally:
+        conn.close()
+    if found is None:
+        raise HTTPException(404, f"no {spec.name} row with {spec.id_field} {record_id}")
+    return {
+        name: value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+        for name, value in zip(spec.field_names, found, strict=True)
+    }
+
+
 def ingest_router(settings: Settings, authorized: Callable[..., Any]) -> APIRouter:
     """POST /ingest/{table} and GET /records/{table}/{id}, behind `authorized`."""
     app = APIRouter()
@@ -184,28 +237,7 @@ def ingest_router(settings: Settings, authorized: Callable[..., Any]) -> APIRout
             )  # fmt: skip
         except IngestError as exc:
             raise HTTPException(422, str(exc)) from exc
-        reasons = dict(result.rejects)
-        return BatchResult(
-            table=table,
-            batch=result.batch,
-            received=result.received,
-            accepted=result.loaded,
-            rejected=result.rejected,
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            rows=[
-                RowResult(
-                    line=row.line_number,
-                    id=row.values[0],
-                    status="rejected" if row.line_number in reasons else "accepted",
-                    reasons=reasons[row.line_number].split("; ")
-                    if row.line_number in reasons
-                    else [],
-                )
-                for row in rows
-            ],
-        )
+        return _batch_result(table, result, rows)
 
     @app.get(
         "/records/{table}/{record_id}",
@@ -218,31 +250,6 @@ def ingest_router(settings: Settings, authorized: Callable[..., Any]) -> APIRout
     )
     def record(table: TableName, record_id: int) -> dict[str, Any]:
         """One stored row by its id."""
-        spec = hr_table(_table_or_404(table))
-        try:
-            # an untrusted caller reads as the read-only role, never as the owner
-            conn = connect_reader(settings)
-        except ReaderUnavailable as exc:
-            raise HTTPException(503, str(exc)) from exc
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET TIME ZONE 'UTC'")
-                cur.execute("SELECT to_regclass(%s)", (f"{DATASET}.{spec.name}",))
-                if cur.fetchone()[0] is None:
-                    raise HTTPException(404, f"no {spec.name} have been ingested yet")
-                cur.execute(
-                    f"SELECT {', '.join(spec.field_names)} FROM {DATASET}.{spec.name} "
-                    f"WHERE {spec.id_field} = %s",
-                    (record_id,),
-                )
-                found = cur.fetchone()
-        finally:
-            conn.close()
-        if found is None:
-            raise HTTPException(404, f"no {spec.name} row with {spec.id_field} {record_id}")
-        return {
-            name: value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
-            for name, value in zip(spec.field_names, found, strict=True)
-        }
+        return _record(settings, hr_table(_table_or_404(table)), record_id)
 
     return app
