@@ -109,8 +109,7 @@ def summarize(result: Any) -> RunSummary:
 def resume(settings: Settings, run_id: str, *, say: Callable[[str], None] = print) -> RunSummary:
     """Re-execute a failed `materialize` run from its failed steps (the steps that succeeded
     are not run again), with the same assets and partitions, as a new run."""
-    from dagster import ReexecutionOptions, execute_job
-    from dagster._core.definitions.reconstruct import build_reconstructable_job
+    from dagster import ReexecutionOptions, build_reconstructable_job, execute_job
 
     from dagster_project.lib.home import instance_for
 

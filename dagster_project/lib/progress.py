@@ -131,14 +131,17 @@ def _layer_of_steps(state: RunState) -> str:
 def run_progress(instance: Any, run_id: str, console: Console, title: str) -> Iterator[RunState]:
     """Follow run `run_id` (started inside the block) on `console` until the block ends."""
     from dagster import DagsterEventType
-    from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 
+    # the kinds _apply reads (the public enum's members, not Dagster's internal groupings)
     kinds = {
         DagsterEventType.STEP_START,
         DagsterEventType.STEP_SUCCESS,
         DagsterEventType.STEP_FAILURE,
-        *ASSET_EVENTS,
-        *ASSET_CHECK_EVENTS,
+        DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        DagsterEventType.ASSET_MATERIALIZATION,
+        DagsterEventType.ASSET_FAILED_TO_MATERIALIZE,
+        DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION,
     }
     state = RunState()
     stop = threading.Event()

@@ -1,9 +1,11 @@
 """Where Gourmand reaches below the public API of Dagster and dagster-dbt, all in one place.
 
-Each piece says what it relies on in the pinned versions (pyproject.toml), which public API was
-checked first and why it does not do, and the upstream issue; each has a test in
-tests/unit/dagster/test_upstream.py that fails when the behaviour it relies on changes (the
-signal to re-check the piece, and to drop it if upstream fixed what it works around).
+Also the name of one type Dagster does not export (AssetJob). Each piece says what it relies on
+in the pinned versions (pyproject.toml), which public API was checked first and why it does not
+do, and the upstream issue; each has a test in tests/unit/dagster/test_upstream.py that fails
+when the behaviour it relies on changes (the signal to re-check the piece, and to drop it if
+upstream fixed what it works around). No other module imports from `dagster._` (*checked*:
+tests/unit/test_layout.py).
 
 1. dbt in the Dagster step's process (InProcessDbtCliInvocation, run_dbt_in_process). Checked:
    DbtCliResource.cli has no parameter for how dbt is started; it calls DbtCliInvocation.run,
@@ -43,6 +45,9 @@ from typing import Any
 
 import dagster_dbt.core.resource
 from dagster import DagsterExecutionInterruptedError, get_dagster_logger
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
@@ -54,6 +59,12 @@ from dagster_project.lib.runs import HOLDER_CHECK_SECONDS, _reap_holders, descri
 from extract.runtime.dbt_invoke import DbtThread
 
 logger = get_dagster_logger()
+
+# --- 0. a type Dagster does not export ------------------------------------------------------
+
+# what define_asset_job returns (jobs built by a function are annotated with it); the public
+# API has no name for it
+AssetJob = UnresolvedAssetJobDefinition
 
 # --- 1. dbt in process ---------------------------------------------------------------------
 

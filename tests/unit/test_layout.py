@@ -165,3 +165,19 @@ def test_the_runner_never_asks_a_sources_name():
         assert f'"{name}"' not in runner, name
     assert "name ==" not in runner and "name !=" not in runner
     assert set(SOURCES) == {"states", "census", "yelp", "socrata"}
+
+
+def test_only_upstream_py_reaches_below_dagsters_public_api():
+    """dagster_project/lib/upstream.py holds every import from `dagster._…` and
+    `dagster_dbt.core…` (each with its upstream issue and a test of the pinned behaviour)."""
+    allowed = ROOT / "dagster_project" / "lib" / "upstream.py"
+    offending = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in _imports(path)
+            if n.startswith(("dagster._", "dagster_dbt.core", "dagster_dbt.dbt_cli"))
+        )
+        for folder in ("extract", "dagster_project", "expectations")
+        for path in _modules(folder)
+        if path != allowed
+    }  # fmt: skip
+    assert {k: v for k, v in offending.items() if v} == {}

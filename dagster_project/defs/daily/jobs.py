@@ -7,8 +7,6 @@ survey day; a range of days is one run (the assets' single-run backfill policy).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dagster import (
     AssetSelection,
     PartitionsDefinition,
@@ -16,17 +14,12 @@ from dagster import (
 )
 
 from dagster_project.lib.tags import WRITES_BOTH
-
-if TYPE_CHECKING:
-    # what define_asset_job returns; Dagster does not export the type
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
+from dagster_project.lib.upstream import AssetJob
 
 DAILY_JOB = "gourmand_daily"
 
 
-def daily_job(days: PartitionsDefinition) -> UnresolvedAssetJobDefinition:
+def daily_job(days: PartitionsDefinition) -> AssetJob:
     return define_asset_job(
         DAILY_JOB,
         # everything but the yearly-partitioned 311 source, which has its own jobs

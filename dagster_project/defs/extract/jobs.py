@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dagster import (
     AssetSelection,
     PartitionsDefinition,
     define_asset_job,
 )
 
-if TYPE_CHECKING:
-    # what define_asset_job returns; Dagster does not export the type
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
+from dagster_project.lib.upstream import AssetJob
 
 # Reference data first (states, Census), then the daily Yelp survey that searches the counties.
 reference_job = define_asset_job(
@@ -24,7 +18,7 @@ reference_job = define_asset_job(
 )
 
 
-def yelp_daily_job(days: PartitionsDefinition) -> UnresolvedAssetJobDefinition:
+def yelp_daily_job(days: PartitionsDefinition) -> AssetJob:
     return define_asset_job(
         "extract_yelp_daily",
         selection=AssetSelection.key_prefixes("raw_yelp"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dagster import (
     AssetSelection,
     PartitionsDefinition,
@@ -11,15 +9,10 @@ from dagster import (
 )
 
 from dagster_project.lib.tags import WRITES_WAREHOUSE
-
-if TYPE_CHECKING:
-    # what define_asset_job returns; Dagster does not export the type
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
+from dagster_project.lib.upstream import AssetJob
 
 
-def warehouse_job(days: PartitionsDefinition) -> UnresolvedAssetJobDefinition:
+def warehouse_job(days: PartitionsDefinition) -> AssetJob:
     return define_asset_job(
         "build_warehouse",
         selection=AssetSelection.groups("lake", "warehouse", "marts"),
