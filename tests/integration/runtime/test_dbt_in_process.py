@@ -50,11 +50,8 @@ def test_a_failing_dbt_command_gives_an_error_record_and_a_failing_exit_code(
 def test_the_dbt_resource_runs_dbt_without_starting_a_process(make_settings, monkeypatch, tmp_path):
     import dagster_dbt.core.dbt_cli_invocation as invocation_module
 
-    from dagster_project.lib.dbt_projects import (
-        InProcessDbtCliInvocation,
-        dbt_cli,
-        dbt_project,
-    )
+    from dagster_project.lib.dbt_projects import dbt_cli, dbt_project
+    from dagster_project.lib.upstream import InProcessDbtCliInvocation
 
     def no_process(*args, **kwargs):
         raise AssertionError(f"a dbt process was started: {args}")
