@@ -160,11 +160,12 @@ class _CsvPage:
 def _download(url: str, csv_path: Path) -> tuple[float, int]:
     """Every CSV page of the year, as the source pages it, appended into one file."""
     from extract.settings import load_settings
+    from extract.sources.registry import http_policy
     from extract.sources.rest import OffsetUntilShortPage, paginate_raw, rest_client
     from extract.sources.socrata.datasets import LA311_DATASETS
-    from extract.sources.socrata.source import PAGE_ROWS
+    from extract.sources.socrata.pages import PAGE_ROWS
 
-    client = rest_client(load_settings({"PATH": os.environ["PATH"]}), url)
+    client = rest_client(url, http=http_policy(load_settings({"PATH": os.environ["PATH"]})))
     rows = 0
     started = time.perf_counter()
     with csv_path.open("wb") as out:
@@ -186,7 +187,7 @@ def _download(url: str, csv_path: Path) -> tuple[float, int]:
 
 def _copy(settings: Any, csv_path: Path) -> float:
     from extract.runtime.postgres import connect
-    from extract.sources.socrata.source import COLUMNS
+    from extract.sources.socrata.pages import COLUMNS
 
     conn = connect(settings)
     with conn.cursor() as cur:

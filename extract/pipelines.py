@@ -3,8 +3,8 @@
 `run_source()` (one batch) and `run_days()` (a daily source's days) are the one code path
 behind the CLI, the demo and the Dagster assets. A load is one dlt load package: nothing is
 loaded when extraction fails, and re-running a batch replaces it. What differs between sources
-is declared by each source module (its `SPEC`: layout and hooks, extract/sources/spec.py); the
-runner never asks a source's name.
+is declared in the registry (extract/sources/registry.py: each source's spec, its layout and
+hooks, extract/sources/spec.py); the runner never asks a source's name.
 """
 
 from __future__ import annotations
@@ -22,17 +22,11 @@ from extract.lake import files as lake_mod
 from extract.runtime.locks import home_lock, source_lock
 from extract.runtime.postgres import connect, oltp_dsn
 from extract.settings import Settings
-from extract.sources import census, states, yelp
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE
-from extract.sources.socrata import runner as socrata_runner
+from extract.sources.registry import SOURCES
 from extract.sources.spec import SourceRun, SourceSpec, TableResult
 
 __all__ = ["SOURCES", "SourceRun", "SourceSpec", "TableResult", "run_days", "run_source"]
-
-# Every source the runner knows, by name: each module declares its layout and hooks (its SPEC).
-SOURCES: dict[str, SourceSpec] = {
-    spec.name: spec for spec in (states.SPEC, census.SPEC, yelp.SPEC, socrata_runner.SPEC)
-}
 
 
 # rows per batch and table: {batch: {table: rows}}

@@ -1,13 +1,16 @@
 """HTTP conventions every source shares: one REST client factory, one retry policy, one error.
 
 Sources never build their own sessions or retry loops. Retries cover 429 and 5xx, honour
-Retry-After, back off exponentially and give up after `http_max_attempts`, at which point the
-caller gets a `SourceUnavailable` that names the endpoint and the last status.
+Retry-After, back off exponentially and give up after `HttpPolicy.max_attempts`, at which point
+the caller gets a `SourceUnavailable` that names the endpoint and the last status. The policy is
+a plain value each source takes as a parameter; the registry (extract/sources/registry.py) makes
+it from the settings (`GOURMAND_HTTP_*`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sized
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dlt.sources.helpers.requests import Client
@@ -21,29 +24,38 @@ from dlt.sources.helpers.rest_client.paginators import (
 from requests import Request, Response
 from requests.exceptions import HTTPError, RequestException
 
-from extract.settings import Settings
-
 
 class SourceUnavailable(RuntimeError):
     """The service did not answer usefully after every retry; the load of this batch stops."""
 
 
-def http_client(settings: Settings) -> Client:
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How long a request may take and how it is retried: seconds per request, attempts in
+    all, the exponential back-off's factor and the longest wait between two attempts."""
+
+    timeout: float
+    max_attempts: int
+    backoff: float
+    max_delay: float
+
+
+def http_client(http: HttpPolicy) -> Client:
     """A requests client with the project's timeout and retry policy."""
     return Client(
-        request_timeout=settings.http_timeout,
-        request_max_attempts=settings.http_max_attempts,
-        request_backoff_factor=settings.http_backoff,
-        request_max_retry_delay=settings.http_max_delay,
+        request_timeout=http.timeout,
+        request_max_attempts=http.max_attempts,
+        request_backoff_factor=http.backoff,
+        request_max_retry_delay=http.max_delay,
         respect_retry_after_header=True,
         raise_for_status=False,
     )
 
 
 def rest_client(
-    settings: Settings,
     base_url: str,
     *,
+    http: HttpPolicy,
     token: str | None = None,
     headers: Mapping[str, str] | None = None,
     paginator: BasePaginator | None = None,
@@ -55,7 +67,7 @@ def rest_client(
         headers=dict(headers or {}),
         auth=auth,
         paginator=paginator or SinglePagePaginator(),
-        session=http_client(settings).session,
+        session=http_client(http).session,
     )
 
 

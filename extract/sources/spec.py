@@ -1,6 +1,7 @@
 """What the runner (extract/pipelines.py) knows of a source: its layout, and the hooks through
-which it builds its dlt source and names its batches. Each source module declares its `SPEC`;
-the runner holds them in a registry and never asks a source's name."""
+which it builds its dlt source and names its batches. The registry (extract/sources/registry.py)
+declares each source's spec, its build hook giving the source's dlt function its configuration
+from the settings; the runner never asks a source's name."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ class SourceSpec:
     name: str
     dataset: str
     resources: tuple[str, ...]
-    # the dlt source of one load: (settings, the days of a daily source or [], options)
+    # the dlt source of one load: (settings, the days of a daily source or [], options); the
+    # hook reads the source's configuration from the settings, the dlt source takes it as values
     build: Callable[[Settings, list[date], Options], Any]
     # a daily source's batch is its day; any other's is named by this (from the options)
     batch: Callable[[Options], str] | None = None

@@ -140,16 +140,15 @@ def test_sources_keep_the_dlt_sections_they_had_as_modules():
     given): a source that became a package keeps the section existing homes were loaded under."""
     from datetime import date
 
-    from extract.settings import load_settings
-    from extract.sources import census, states, yelp
-    from extract.sources.socrata import source as socrata
+    from extract.sources import census, socrata, states, yelp
+    from extract.sources.rest import HttpPolicy
 
-    settings = load_settings({"GOURMAND_HOME": "/nonexistent", "PATH": ""})
+    http = HttpPolicy(timeout=1, max_attempts=1, backoff=0, max_delay=0)
     built = {
-        "states": states.states_source(settings, "http://x"),
-        "census": census.census_source(settings, "http://x"),
-        "yelp": yelp.yelp_source(settings, "http://x", "", date(2024, 1, 1), []),
-        "socrata": socrata.socrata_source(settings, "http://x", mode="full", years=[2024]),
+        "states": states.states_source("http://x", http=http),
+        "census": census.census_source("http://x", http=http),
+        "yelp": yelp.yelp_source("http://x", date(2024, 1, 1), [], http=http),
+        "socrata": socrata.socrata_source("http://x", mode="full", years=[2024], http=http),
     }
     assert {name: source.section for name, source in built.items()} == {
         name: name for name in built

@@ -20,7 +20,7 @@ from dagster import (
 from dagster_project.lib.translators import extraction_specs, raw_table_key
 from extract.pipelines import SOURCES, run_source
 from extract.settings import Settings
-from extract.sources.socrata import source as socrata
+from extract.sources import socrata
 
 KEY = raw_table_key(socrata.DATASET, socrata.RESOURCE)
 

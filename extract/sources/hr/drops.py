@@ -112,11 +112,12 @@ def fetch_sandbox_drop(settings: Settings, base_url: str) -> list[Path]:
     """Put the sandbox's HR export (`/hr/<table>.csv`) into the drop folder, as the HR system
     would: the demo's HR data. A file whose content did not change is left untouched (same
     size and mtime: not ingested again)."""
+    from extract.sources.registry import http_policy
     from extract.sources.rest import get_response, rest_client
 
     folder = settings.hr_drops
     folder.mkdir(parents=True, exist_ok=True)
-    client = rest_client(settings, base_url)
+    client = rest_client(base_url, http=http_policy(settings))
     written = []
     for table in LOAD_ORDER:
         body = get_response(client, f"/hr/{table}.csv", {}, "hr sandbox").content

@@ -16,7 +16,7 @@ from typing import Any
 
 from extract.runtime.postgres import connect
 from extract.settings import Settings
-from extract.sources.socrata.source import DATASET, RESOURCE
+from extract.sources.socrata.pages import DATASET, RESOURCE
 
 TABLE = f'{DATASET}."{RESOURCE}"'
 LOADS = f'{DATASET}."_socrata_loads"'

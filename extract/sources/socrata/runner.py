@@ -1,32 +1,46 @@
-"""LA 311's hooks for the runner (extract/pipelines.py): its options, its dlt source, its batch
-names, the upsert path of update loads and what follows a load (reset, metadata row)."""
+"""LA 311's hooks for the runner (extract/pipelines.py): its options, its batch names, the
+upsert path of update loads, what follows a load (reset, metadata row) and its dlt settings. The
+registry (extract/sources/registry.py) puts them in the source's spec with its dlt source, and
+hands them what they need of the settings as plain values (the default years, the pages of an
+update); `settings` here is the home whose Postgres they read and write."""
 
 from __future__ import annotations
 
 import time
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from extract.settings import Settings
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE, BatchLedger
-from extract.sources.endpoints import socrata_url
 from extract.sources.socrata import loads as socrata_loads
-from extract.sources.socrata import source as socrata
+from extract.sources.socrata import pages as socrata
 from extract.sources.spec import Options, Say, SourceRun, SourceSpec, TableResult
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-def resolve_options(settings: Settings, options: Options | None) -> dict[str, Any]:
-    """mode (full | update), years (full mode; default GOURMAND_SOCRATA_YEARS), since (update
-    mode; default the loaded watermark), reset (reload, then drop what the reload did not bring)."""
+# the good pages of an update load (socrata.good_pages, configured by the registry):
+# (ledger, mode, years, since, stats) -> Arrow pages
+UpdatePages = Callable[
+    [BatchLedger, str, Sequence[int], "str | None", socrata.LoadStats], Iterator["pa.Table"]
+]
+
+
+def resolve_options(
+    settings: Settings, options: Options | None, *, default_years: Sequence[int]
+) -> dict[str, Any]:
+    """mode (full | update), years (full mode; default `default_years`, GOURMAND_SOCRATA_YEARS),
+    since (update mode; default the loaded watermark), reset (reload, then drop what the reload
+    did not bring)."""
     from extract.runtime.inputs import parse_timestamp, soql_timestamp
 
     opts = dict(options or {})
     mode = opts.get("mode", "full")
     if mode == "update":
         # every year tracked: the configured ones and any loaded in full before
-        years = sorted(set(settings.socrata_years) | socrata_loads.loaded_years(settings))
+        years = sorted(set(default_years) | socrata_loads.loaded_years(settings))
     else:
-        years = [int(y) for y in opts.get("years") or settings.socrata_years]
+        years = [int(y) for y in opts.get("years") or default_years]
     since = None
     if opts.get("since"):
         since = soql_timestamp(parse_timestamp(str(opts["since"])))
@@ -43,26 +57,19 @@ def resolve_options(settings: Settings, options: Options | None) -> dict[str, An
     }
 
 
-def _build(settings: Settings, _days: list[date], options: Options) -> Any:
-    return socrata.socrata_source(
-        settings,
-        socrata_url(settings),
-        mode=options["mode"],
-        years=options["years"],
-        since=options["since"],
-        stored_updates=socrata_loads.stored_updates(settings),
-        stats=options["stats"],
-        # a reset merges into the table it replaces, then drops what it did not reload
-        into_empty=not options["reset"] and socrata_loads.prepare_bulk(settings),
-    )
-
-
-def _batch(options: Options) -> str:
+def batch_for(options: Options) -> str:
     return socrata.batch_name(options["mode"], options["years"], options["since"])
 
 
-def _update(
-    spec: SourceSpec, settings: Settings, options: Options, batch: str, to_lake: bool, say: Say
+def update(
+    spec: SourceSpec,
+    settings: Settings,
+    options: Options,
+    batch: str,
+    to_lake: bool,
+    say: Say,
+    *,
+    pages: UpdatePages,
 ) -> SourceRun | None:
     """An update run: the changed requests upserted through a temp table (see upsert.py for why
     not through dlt), then the same lake copy, load metadata, ANALYZE and VACUUM as a full
@@ -77,12 +84,10 @@ def _update(
     ensure_rejects_table(spec, settings)
     ledger = BatchLedger(socrata.RESOURCE, batch)
     stats = options["stats"]
-    pages = socrata.good_pages(
-        settings, socrata_url(settings), ledger, mode="update", years=options["years"],
-        since=options["since"], stats=stats,  # older copies: caught by the upsert itself
-    )  # fmt: skip
+    # older copies: caught by the upsert itself (no stored_updates lookup per page)
+    changed = pages(ledger, "update", options["years"], options["since"], stats)
     load_id = socrata_upsert.load_id()
-    inserted, updated = socrata_upsert.upsert(settings, pages, ledger, load_id)
+    inserted, updated = socrata_upsert.upsert(settings, changed, ledger, load_id)
     load_seconds = time.perf_counter() - started
     tables = [
         TableResult(spec.dataset, socrata.RESOURCE, inserted + updated, load_seconds,
@@ -110,7 +115,7 @@ def _update(
     return run
 
 
-def _after_load(settings: Settings, options: Options, run: SourceRun, say: Say) -> None:
+def after_load(settings: Settings, options: Options, run: SourceRun, say: Say) -> None:
     """A full load's reset, its own insert/update split and its load metadata row."""
     if options["reset"] and options["mode"] == "full":
         removed = socrata_loads.drop_unreloaded(settings, run.load_ids)
@@ -135,27 +140,13 @@ def _after_load(settings: Settings, options: Options, run: SourceRun, say: Say) 
     )
 
 
-SPEC = SourceSpec(
-    "socrata",
-    socrata.DATASET,
-    (socrata.RESOURCE,),
-    _build,
-    batch=_batch,
-    partition_column="batch",
-    resolve_options=resolve_options,
-    load_instead=_update,
-    dlt_config={
-        # Arrow pages carry no _dlt_load_id unless asked: the lake export selects by it
-        "normalize.parquet_normalizer.add_dlt_load_id": True,
-        # Memory stays flat with volume: files of at most 250k rows, a few loaded at a time
-        # (the ADBC loader reads a whole file into memory)
-        "data_writer.file_max_items": socrata.FILE_ROWS,
-        "load.workers": socrata.LOAD_WORKERS,
-        "data_writer.buffer_max_items": 1,  # an Arrow page is one item: write it
-    },
-    # Arrow pages go to Postgres as Parquet files (ADBC ingest), not as INSERT statements
-    loader_file_format="parquet",
-    # it counts its own updates (it looks each page's keys up anyway): no table scans
-    counts_updates=True,
-    after_load=_after_load,
-)
+# dlt's settings for a full load
+DLT_CONFIG = {
+    # Arrow pages carry no _dlt_load_id unless asked: the lake export selects by it
+    "normalize.parquet_normalizer.add_dlt_load_id": True,
+    # Memory stays flat with volume: files of at most 250k rows, a few loaded at a time
+    # (the ADBC loader reads a whole file into memory)
+    "data_writer.file_max_items": socrata.FILE_ROWS,
+    "load.workers": socrata.LOAD_WORKERS,
+    "data_writer.buffer_max_items": 1,  # an Arrow page is one item: write it
+}

@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 from extract.runtime.postgres import connect
 from extract.settings import Settings
 from extract.sources.accounting import LOADS_TABLE, REJECTS_TABLE, BatchLedger
-from extract.sources.socrata.source import COLUMNS, DATASET, RESOURCE
+from extract.sources.socrata.pages import COLUMNS, DATASET, RESOURCE
 
 TABLE = f'{DATASET}."{RESOURCE}"'
 OLDER = "updateddate is older than the loaded version"

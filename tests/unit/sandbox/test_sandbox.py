@@ -12,7 +12,7 @@ import pytest
 
 from extract.sandbox import SandboxConfig, SandboxServer
 from extract.sandbox.__main__ import config_from_args, main, parser
-from extract.sources.states import parse_tables
+from extract.sources.states.parse import parse_tables
 
 COOK = "Cook County, Illinois"
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from extract.sources.accounting import BatchLedger, Rejected
-from extract.sources.census import date_code_years, rows_from_table, split_county_name
+from extract.sources.census.parse import date_code_years, rows_from_table, split_county_name
 
 VARIABLES = {
     "variables": {

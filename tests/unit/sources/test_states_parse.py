@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from extract.sources.accounting import Rejected
-from extract.sources.states import parse_row, parse_tables
+from extract.sources.states.parse import parse_row, parse_tables
 
 PAGE = """<!doctype html><html><body><p>Intro table table-hover text</p>
 <table class=" table table-hover">

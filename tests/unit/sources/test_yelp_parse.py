@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extract.sources.accounting import Rejected
-from extract.sources.yelp import parse_business, price_level
+from extract.sources.yelp.parse import parse_business, price_level
 
 NOW = datetime(2024, 1, 2, tzinfo=UTC)
 DAY = date(2024, 1, 1)
@@ -94,7 +94,7 @@ def test_missing_id_is_rejected():
 def test_review_dates_outside_the_plausible_range_are_rejected(created, kept):
     from datetime import date, datetime
 
-    from extract.sources.yelp import Rejected, parse_review
+    from extract.sources.yelp.parse import parse_review
 
     review = {"id": "r1", "rating": 4, "time_created": created, "user": {"id": "u1"}}
     args = (review, "b1", date(2024, 1, 3), datetime(2024, 1, 3, 12))

@@ -177,7 +177,7 @@ def test_the_update_upsert_rejects_an_older_copy_at_write_time(make_settings):
     from extract.pipelines import run_source
     from extract.sources.accounting import BatchLedger
     from extract.sources.socrata import upsert as socrata_upsert
-    from extract.sources.socrata.source import LOADED
+    from extract.sources.socrata.pages import LOADED
 
     server = _server()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from extract.sources.socrata.source import COLUMNS, typed
+from extract.sources.socrata.pages import COLUMNS, typed
 
 
 def page(*rows: dict[str, str | None]) -> pa.Table:

@@ -1,10 +1,8 @@
-"""Socrata SODA 2.x: LA 311 service requests (MyLA311), one dataset per year.
-
-Full mode loads chosen years whole; update mode loads every request with `updateddate` after
-the watermark, across all years. Pages are CSV (`/resource/<id>.csv`, `$order=:id`, 50,000 rows)
-parsed straight into Arrow, so a million rows never become Python dicts; dlt merges them into
-`raw_socrata.service_requests` on `srnumber`. Paging and retries are the shared ones
-(extract/sources/rest.py).
+"""The pages of a Socrata load: CSV pages (`/resource/<id>.csv`, `$order=:id`, 50,000 rows)
+parsed straight into Arrow, so a million rows never become Python dicts, typed column by column,
+each row kept or rejected with its reason (`good_pages`), and the source's own count checked
+against what arrived. Shared by the dlt resource (`extract/sources/socrata/__init__.py`) and the
+update upsert (`upsert.py`). Paging and retries are the shared ones (extract/sources/rest.py).
 
 Rows that cannot be loaded go to `_rejects` with the reason, never dropped: no `srnumber`, no
 `createddate` or `updateddate`, a timestamp that does not parse, an `updateddate` before the
@@ -15,18 +13,16 @@ copy must not overwrite a newer).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import dlt
-
 from extract.runtime.inputs import parse_timestamp, soql_timestamp
-from extract.settings import Settings
-from extract.sources.accounting import BatchLedger, to_table
+from extract.sources.accounting import BatchLedger
 from extract.sources.rest import (
+    HttpPolicy,
     OffsetUntilShortPage,
     SourceUnavailable,
     get_json,
@@ -40,7 +36,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # pyarrow (and numpy under it) is imported where it is used: loading the Dagster definitions
-# imports this module and must not pay 0.2 s for it
+# imports this package and must not pay 0.2 s for it
 
 DATASET = "raw_socrata"
 RESOURCE = "service_requests"
@@ -113,8 +109,9 @@ def batch_name(mode: str, years: Sequence[int], since: str | None) -> str:
     return "update-" + (since or "").replace(":", "-").removesuffix(".000")
 
 
-def datasets(settings: Settings) -> dict[int, str]:
-    return dict(settings.socrata_datasets) or dict(LA311_DATASETS)
+def dataset_ids(configured: Mapping[int, str] | None) -> dict[int, str]:
+    """The dataset id of each year: the configured ones, else LA 311's own."""
+    return dict(configured or {}) or dict(LA311_DATASETS)
 
 
 def parse_page(response: Any) -> pa.Table:
@@ -196,74 +193,40 @@ def typed(page: pa.Table) -> tuple[pa.Table, pa.Array]:
     return table, pc.cast(reasons, pa.string())
 
 
-def socrata_source(
-    settings: Settings,
-    base_url: str,
-    *,
-    mode: str,
-    years: Sequence[int] = (),
-    since: str | None = None,
-    stored_updates: Callable[[list[str]], dict[str, Any]] | None = None,
-    stats: LoadStats | None = None,
-    into_empty: bool = False,
-) -> Any:
-    """Full mode: the chosen `years`; update mode: `updateddate > since` in each of `years`.
-
-    `into_empty`: the table holds nothing yet, so rows are appended (one COPY) instead of
-    merged through a staging table; duplicates inside such a load are removed afterwards
-    (socrata_loads.after_load).
-
-    `stored_updates(srnumbers)` returns the loaded `updateddate` of those requests, so an
-    older copy of a request is rejected instead of overwriting the newer one."""
-    batch = batch_name(mode, list(years), since)
-
-    # bare hints: the key goes on the data table only, not on _rejects/_loads (accounting.py)
-    @dlt.resource(
-        name=RESOURCE, write_disposition={"disposition": "merge", "strategy": "delete-insert"}
-    )
-    def service_requests() -> Iterator[Any]:
-        ledger = BatchLedger(RESOURCE, batch)
-        pages = good_pages(
-            settings, base_url, ledger, mode=mode, years=years, since=since,
-            stored_updates=stored_updates, stats=stats,
-        )  # fmt: skip
-        for good in pages:
-            yield to_table(RESOURCE, good, primary_key="srnumber", append=into_empty)
-        yield from ledger.summary_items()
-
-    _validate(settings, mode, years, since)  # at once, not when the pipeline first pulls
-    return _as_source(service_requests())
-
-
-def _validate(settings: Settings, mode: str, years: Sequence[int], since: str | None) -> None:
+def validate(mode: str, years: Sequence[int], since: str | None, ids: Mapping[int, str]) -> None:
+    """Refuse a load that cannot run, before any request: an unknown mode, an update without
+    its watermark, a year without a dataset id."""
     if mode not in ("full", "update"):
         raise ValueError(f"socrata mode is full or update, not {mode!r}")
     if mode == "update" and not since:
         raise ValueError("update mode needs a watermark (`since`): run a full load first")
-    unknown = [y for y in years if y not in datasets(settings)]
+    unknown = [y for y in years if y not in ids]
     if unknown:
         raise ValueError(f"no Socrata dataset id for {unknown}: set GOURMAND_SOCRATA_DATASETS")
 
 
 def good_pages(
-    settings: Settings,
     base_url: str,
     ledger: BatchLedger,
     *,
     mode: str,
     years: Sequence[int],
     since: str | None,
+    http: HttpPolicy,
+    app_token: str = "",
+    datasets: Mapping[int, str] | None = None,
     stored_updates: Callable[[list[str]], dict[str, Any]] | None = None,
     stats: LoadStats | None = None,
 ) -> Iterator[pa.Table]:
     """The loadable rows of every page of the batch, as Arrow tables in LOADED; the others go
     to `ledger` with their reason. Shared by the dlt resource and the update upsert
-    (extract/sources/socrata/upsert.py)."""
-    _validate(settings, mode, years, since)
-    ids = datasets(settings)
-    headers = {"X-App-Token": settings.socrata_app_token} if settings.socrata_app_token else {}
+    (extract/sources/socrata/upsert.py). `datasets`: the dataset id of each year (None: LA
+    311's own); `app_token`: Socrata's `X-App-Token`, when given."""
+    ids = dataset_ids(datasets)
+    validate(mode, years, since, ids)
+    headers = {"X-App-Token": app_token} if app_token else {}
     stats = stats if stats is not None else LoadStats()
-    client = rest_client(settings, base_url, headers=headers)
+    client = rest_client(base_url, http=http, headers=headers)
     for year in years:
         params: dict[str, Any] = {"$order": ":id"}
         if since:
@@ -315,15 +278,6 @@ def _check_complete(
         "this load was kept; run it again (a source that keeps changing: run it when it is "
         "quieter)"
     )
-
-
-# section: dlt names a source's config and state sections after its module, which was
-# `extract/sources/socrata.py` before the source became a package; kept, so that existing
-# homes' `.dlt` settings and pipeline state still apply
-@dlt.source(name="socrata", section="socrata")
-def _as_source(resource: Any) -> Any:
-    """The one resource as a source, as the pipeline runner selects resources of a source."""
-    return resource
 
 
 def _accounted(

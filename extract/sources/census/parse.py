@@ -1,33 +1,20 @@
-"""US Census Population Estimates (vintage 2019): county populations by DATE_CODE.
+"""The Census API's answers: DATE_CODE labels from variables.json, and the array-of-arrays table
+(first row the header, every cell a string) as raw rows, malformed rows to the ledger's rejects.
 
-The API answers an array of arrays whose first row is the header, every cell a string. DATE_CODE
-labels come from the dataset's variables.json; July-1 estimates (codes 3..12) map to the years
-2010..2019, the two April-2010 codes keep their label but get no estimate year. Each load replaces
-the vintage as a whole (delete-insert on `vintage`), in one transaction.
-
-Re-loads converge: what a load no longer gives (a county, a year) is deleted downstream too
-(dbt_oltp/macros/reference_data.sql), so a re-load after the Census revised its answer leaves
-what one load into an empty home leaves. A newer vintage loaded beside an older one (this
-constant changed) re-estimates the years before it: each county and year takes the newest
-vintage's estimate, whatever order the vintages came in (stg_census__county_population).
+DATE_CODE labels: July-1 estimates (codes 3..12) map to the years 2010..2019, the two
+April-2010 codes keep their label but get no estimate year.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
-import dlt
+from extract.sources.accounting import BatchLedger, Rejected
 
-from extract.settings import Settings
-from extract.sources.accounting import BatchLedger, Rejected, to_table
-from extract.sources.endpoints import source_urls
-from extract.sources.rest import get_json, rest_client
-from extract.sources.spec import Options, SourceSpec
-
-DATASET = "raw_census"
+# the Population Estimates vintage loaded, and the batch it is loaded as
 VINTAGE = "2019"
 VARIABLES = ("NAME", "POP", "DATE_CODE")
 _YEAR = re.compile(r"(\d{4})")
@@ -108,49 +95,3 @@ def rows_from_table(
             "pop": pop,
             "extracted_at": extracted_at,
         }
-
-
-@dlt.source(name="census", max_table_nesting=0)
-def census_source(settings: Settings, base_url: str, api_key: str = "") -> Any:
-    """County population estimates of vintage 2019, all DATE_CODEs."""
-
-    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
-
-    @dlt.resource(name="county_population", write_disposition=merge)
-    def county_population() -> Iterator[Any]:
-        client = rest_client(settings, base_url)
-        dataset = f"/{VINTAGE}/pep/population"
-        labels = date_code_years(get_json(client, f"{dataset}/variables.json", {}, "census"))
-        params = {"get": ",".join(VARIABLES), "for": "county:*", "in": "state:*"}
-        if api_key:
-            params["key"] = api_key
-        table = get_json(client, dataset, params, "census")
-        extracted_at = datetime.now(UTC)
-        ledger = BatchLedger("county_population", VINTAGE, extracted_at)
-        rows = list(rows_from_table(table, labels, ledger, extracted_at))
-        if rows:
-            # The vintage is replaced as a whole (merge key), in one transaction.
-            yield to_table(
-                "county_population",
-                rows,
-                primary_key=["vintage", "state_fips", "county_fips", "date_code"],
-                merge_key="vintage",
-                columns={"estimate_year": {"data_type": "bigint", "nullable": True}},
-            )
-        yield from ledger.summary_items()
-
-    return county_population
-
-
-def _build(settings: Settings, _days: list[date], _options: Options) -> Any:
-    return census_source(settings, source_urls(settings)["census"], settings.census_api_key)
-
-
-SPEC = SourceSpec(
-    "census",
-    DATASET,
-    ("county_population",),
-    _build,
-    batch=lambda _o: VINTAGE,
-    partition_column="vintage",
-)
