@@ -155,6 +155,103 @@ def test_sources_keep_the_dlt_sections_they_had_as_modules():
     }
 
 
+# What sits beside the sources in extract/sources/ and is none: the shared conventions and the
+# registry. HR is a source without dlt: its rows are pushed (a drop folder, the ingest API) and
+# upserted with SQL, never pulled by the runner (extract/sources/registry.py says why it is not
+# in the registry).
+SHARED_SOURCE_MODULES = ("rest.py", "accounting.py", "endpoints.py", "spec.py", "registry.py")
+NOT_DLT_SOURCES = ("hr",)
+
+
+def _is_dlt_source(node: ast.AST) -> bool:
+    """A function decorated `@dlt.source` or `@dlt.source(...)`."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if ast.unparse(target) == "dlt.source":
+            return True
+    return False
+
+
+def _dlt_sources(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(path.read_text(), str(path))
+    return [node for node in ast.walk(tree) if _is_dlt_source(node)]  # type: ignore[misc]
+
+
+def _settings_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The parameters of `function` annotated with the Settings type (in any form)."""
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return [
+        a.arg
+        for a in every
+        if a.annotation is not None
+        and any(
+            isinstance(n, ast.Name)
+            and n.id == "Settings"
+            or isinstance(n, ast.Attribute)
+            and n.attr == "Settings"
+            or isinstance(n, ast.Constant)
+            and "Settings" in str(n.value)
+            for n in ast.walk(a.annotation)
+        )
+    ]
+
+
+def test_every_source_is_a_package_whose_init_defines_its_dlt_source():
+    """dlt's verified-sources shape: `extract/sources/<name>/__init__.py` holds the `@dlt.source`
+    function, its helpers sit beside it; one package per source the registry knows."""
+    from extract.sources.registry import SOURCES
+
+    folder = ROOT / "extract" / "sources"
+    entries = sorted(
+        p.name for p in folder.iterdir()
+        if p.name not in SHARED_SOURCE_MODULES and p.name not in NOT_DLT_SOURCES
+        and p.name not in ("__init__.py", "__pycache__")
+    )  # fmt: skip
+    assert [e for e in entries if not (folder / e).is_dir()] == []  # no source is a module
+    without = [e for e in entries if not _dlt_sources(folder / e / "__init__.py")]
+    assert without == []
+    assert set(entries) == set(SOURCES)
+    # and a dlt source function lives in its package's __init__ only, never in a helper
+    elsewhere = [
+        str(path.relative_to(ROOT)) for path in _modules("extract/sources")
+        if path.name != "__init__.py" and _dlt_sources(path)
+    ]  # fmt: skip
+    assert elsewhere == []
+
+
+def test_no_dlt_source_takes_the_settings():
+    """A source's configuration comes through its signature as plain values (base URL, key,
+    locations, the HTTP policy); the registry reads them from the settings, in one place."""
+    offending = {
+        f"{path.relative_to(ROOT)}:{function.name}": _settings_parameters(function)
+        for path in _modules("extract/sources")
+        for function in _dlt_sources(path)
+    }
+    assert offending, "no dlt source found"
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_the_source_rules_see_what_they_check(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import dlt\n"
+        "@dlt.source(name='a')\n"
+        "def a(settings: Settings, url: str): ...\n"
+        "@dlt.source\n"
+        "def b(*, s: 'extract.settings.Settings | None' = None): ...\n"
+        "@dlt.resource\n"
+        "def c(settings: Settings): ...\n"
+        "def d(settings: Settings): ...\n"
+    )
+    found = _dlt_sources(module)
+    assert [f.name for f in found] == ["a", "b"]
+    assert [_settings_parameters(f) for f in found] == [["settings"], ["s"]]
+
+
 def test_the_runner_never_asks_a_sources_name():
     """What differs between sources is in each source's SPEC (extract/sources/spec.py)."""
     from extract.pipelines import SOURCES
