@@ -72,16 +72,14 @@ def build_definitions(settings: Settings) -> Definitions:
     dwh = dbt_project(settings.project_root, "dbt_dwh")
     days = daily_partitions(settings)
     daily = daily_job(days)
-    hr = hr_assets(settings)
     return Definitions(
         assets=[
             *extract_assets(settings),
             raw_socrata_assets(settings),
-            hr[0],
             dbt_oltp_assets(settings, oltp),
             lake_export_assets(settings, oltp),
             *warehouse_assets(settings, dwh),
-            *hr[1:],
+            *hr_assets(settings),
             *serving_assets(settings, dwh),
         ],
         asset_checks=quality_checks(settings),

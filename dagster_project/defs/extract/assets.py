@@ -119,27 +119,27 @@ def extract_assets(settings: Settings) -> list[AssetsDefinition]:
     """The states page, the Census populations and the daily Yelp survey, loaded with
     `settings`."""
 
-    @_extract_assets(settings, "states")
-    def raw_states_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-        """The state and territory abbreviations page, scraped table by table."""
-        run = run_source(
-            "states",
-            resources=_selected_resources(context),
-            on_progress=context.log.info,
-            settings=settings,
-        )
-        yield from _results(context, [run])
+    def whole(source: str, description: str) -> AssetsDefinition:
+        """A source loaded whole in each run (no partitions): the states page, the Census."""
 
-    @_extract_assets(settings, "census")
-    def raw_census_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-        """County population estimates (vintage 2019), every DATE_CODE."""
-        run = run_source(
-            "census",
-            resources=_selected_resources(context),
-            on_progress=context.log.info,
-            settings=settings,
-        )
-        yield from _results(context, [run])
+        def load(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+            run = run_source(
+                source,
+                resources=_selected_resources(context),
+                on_progress=context.log.info,
+                settings=settings,
+            )
+            yield from _results(context, [run])
+
+        load.__doc__ = description  # the tables' description (extraction_specs reads it)
+        return _extract_assets(settings, source)(load)
+
+    raw_states_assets = whole(
+        "states", "The state and territory abbreviations page, scraped table by table."
+    )
+    raw_census_assets = whole(
+        "census", "County population estimates (vintage 2019), every DATE_CODE."
+    )
 
     @_extract_assets(
         settings,

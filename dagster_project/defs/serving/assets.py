@@ -2,7 +2,7 @@
 dimension as Parquet and CSV in the lake) and the dashboards site. The read API reads the
 warehouse itself; these two are files."""
 
-import json
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -14,6 +14,7 @@ from dagster import (
     asset,
 )
 from dagster_dbt import DbtProject
+from dagster_dbt.dbt_manifest import read_manifest_path
 
 from dagster_project.lib.home import WAREHOUSE_POOL
 from extract.settings import Settings
@@ -24,7 +25,8 @@ LAYERS = {"oltp_staging": "oltp", "dwh_staging": "warehouse", "dwh": "warehouse"
 
 def _served_keys(project: DbtProject, *extra: AssetKey) -> list[AssetKey]:
     """The marts and dimensions (what the read API and the extracts serve), from the manifest."""
-    manifest = json.loads(project.manifest_path.read_text())
+    # dagster-dbt's own cached read of the manifest the dbt assets parse
+    manifest = read_manifest_path(Path(project.manifest_path))
     keys = [
         AssetKey([node["schema"], node["name"]])
         for node in manifest["nodes"].values()

@@ -28,13 +28,23 @@ from extract.sources.yelp.columns import (
 from extract.sources.yelp.day import YelpDay
 
 DATASET = "raw_yelp"
-RESOURCES = (
-    "businesses",
-    "businesses__categories",
-    "businesses__transactions",
-    "reviews",
-    "events",
-)
+# The five tables: (resource, the YelpDay pull it reads, primary key, columns, fields dropped).
+# Each holds one snapshot per row per survey day, and a re-run replaces the day (merge key
+# surveyed_on). Reviews and events too: the OLTP model folds any day in any order, so each day
+# keeps what it said (the newest snapshot wins there, not the latest load). Categories and
+# transactions are resources of their own, not dlt nested tables, so each table is an asset
+# with its own key and carries its business id and day explicitly.
+TABLES: tuple[tuple[str, str, tuple[str, ...], dict[str, Any], tuple[str, ...]], ...] = (
+    ("businesses", "businesses", ("id", "surveyed_on"), BUSINESS_COLUMNS,
+     ("categories", "transactions")),
+    ("businesses__categories", "categories", ("business_id", "surveyed_on", "alias"),
+     CATEGORY_COLUMNS, ()),
+    ("businesses__transactions", "transactions",
+     ("business_id", "surveyed_on", "transaction_type"), TRANSACTION_COLUMNS, ()),
+    ("reviews", "reviews", ("id", "surveyed_on"), REVIEW_COLUMNS, ()),
+    ("events", "events", ("id", "surveyed_on"), EVENT_COLUMNS, ()),
+)  # fmt: skip
+RESOURCES = tuple(table[0] for table in TABLES)
 # the lake's partition folder of every table: the survey day
 PARTITION_COLUMN = "surveyed_on"
 # What the OLTP model looks up in the daily snapshots: an entity's days, a day's rows.
@@ -60,6 +70,32 @@ def _emit(
     yield from ledger.summary_items()
 
 
+def _table(
+    days: list[YelpDay],
+    name: str,
+    pull: str,
+    key: tuple[str, ...],
+    columns: dict[str, Any],
+    drop: tuple[str, ...],
+) -> Any:
+    """The dlt resource of one table: each day's rows of the pull, then its rejects and
+    `_loads` row."""
+
+    def rows() -> Iterator[Any]:
+        for day in days:
+            yield from _emit(
+                getattr(day, pull),
+                drop=drop,
+                primary_key=list(key),
+                merge_key=PARTITION_COLUMN,
+                columns=columns,
+            )
+
+    return dlt.resource(
+        rows, name=name, write_disposition={"disposition": "merge", "strategy": "delete-insert"}
+    )
+
+
 @dlt.source(name="yelp", max_table_nesting=0)
 def yelp_source(
     base_url: str,
@@ -78,9 +114,6 @@ def yelp_source(
     bearer token; `send_day`: send the survey day as `day=` (the sandbox replays any day; the
     live API does not take it, and only describes today); `concurrency`: review requests in
     flight at once; `http`: the timeout and retry policy.
-
-    Categories and transactions are resources of their own, not dlt nested tables, so each
-    table is an asset with its own key and carries its business id and day explicitly.
     """
     surveyed = [surveyed_on] if isinstance(surveyed_on, date) else list(surveyed_on)
     if not send_day:
@@ -93,60 +126,4 @@ def yelp_source(
                 http=http)
         for d in surveyed
     ]  # fmt: skip
-    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
-
-    @dlt.resource(name="businesses", write_disposition=merge)
-    def businesses() -> Iterator[Any]:
-        # One snapshot per business per day: a re-run replaces the day (merge key surveyed_on).
-        for day in days:
-            yield from _emit(
-                day.businesses,
-                drop=("categories", "transactions"),
-                primary_key=["id", "surveyed_on"],
-                merge_key="surveyed_on",
-                columns=BUSINESS_COLUMNS,
-            )
-
-    @dlt.resource(name="businesses__categories", write_disposition=merge)
-    def categories() -> Iterator[Any]:
-        for day in days:
-            yield from _emit(
-                day.categories,
-                primary_key=["business_id", "surveyed_on", "alias"],
-                merge_key="surveyed_on",
-                columns=CATEGORY_COLUMNS,
-            )
-
-    @dlt.resource(name="businesses__transactions", write_disposition=merge)
-    def transactions() -> Iterator[Any]:
-        for day in days:
-            yield from _emit(
-                day.transactions,
-                primary_key=["business_id", "surveyed_on", "transaction_type"],
-                merge_key="surveyed_on",
-                columns=TRANSACTION_COLUMNS,
-            )
-
-    # Reviews and events are daily snapshots too: the OLTP model folds any day in any order,
-    # so each day keeps what it said (the newest snapshot wins there, not the latest load).
-    @dlt.resource(name="reviews", write_disposition=merge)
-    def reviews() -> Iterator[Any]:
-        for day in days:
-            yield from _emit(
-                day.reviews,
-                primary_key=["id", "surveyed_on"],
-                merge_key="surveyed_on",
-                columns=REVIEW_COLUMNS,
-            )
-
-    @dlt.resource(name="events", write_disposition=merge)
-    def events() -> Iterator[Any]:
-        for day in days:
-            yield from _emit(
-                day.events,
-                primary_key=["id", "surveyed_on"],
-                merge_key="surveyed_on",
-                columns=EVENT_COLUMNS,
-            )
-
-    return businesses, categories, transactions, reviews, events
+    return tuple(_table(days, *table) for table in TABLES)
