@@ -107,11 +107,12 @@ bench: setup
 
 # The soak (bench/README.md): random runs, kills and overlaps against one home, compared with an
 # in-order reference; SOAK_MINUTES (60), SOAK_SEED, SOAK_STEPS, SOAK_UNTIL_KILLS and
-# SOAK_UNTIL_OVERLAPS (a goal that ends it sooner). Not part of test or bench: it runs for an hour.
+# SOAK_UNTIL_OVERLAPS (a goal that ends it sooner), SOAK_LANES (soaks at once, one goal). Not part
+# of test or bench: it runs for an hour.
 soak: setup
 	SOAK_MINUTES="$(SOAK_MINUTES)" SOAK_SEED="$(SOAK_SEED)" SOAK_STEPS="$(SOAK_STEPS)" \
 	  SOAK_UNTIL_KILLS="$(SOAK_UNTIL_KILLS)" SOAK_UNTIL_OVERLAPS="$(SOAK_UNTIL_OVERLAPS)" \
-	  SOAK_LEAST_MINUTES="$(SOAK_LEAST_MINUTES)" \
+	  SOAK_LEAST_MINUTES="$(SOAK_LEAST_MINUTES)" SOAK_LANES="$(SOAK_LANES)" \
 	  $(BIN)/python -m bench.soak
 
 clean-home:

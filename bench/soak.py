@@ -53,9 +53,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -86,15 +87,17 @@ POSTGRES_SCHEMAS = ("oltp", "reporting")
 WAREHOUSE_SCHEMAS = ("dwh", "marts")
 
 # how a step is drawn (weights), and how often a forced re-run is killed again
-# Weighted so that an hour or two reaches issue 29's figures (200 kills, 50 overlapping pairs)
-# on 2 cores: a day's run is ~38 s there, a year's ~21 s, and two commands started together
+# Weighted so that a couple of hours reach issue 29's figures (200 kills, 50 overlapping pairs)
+# on 2 cores: a day's run is ~32-45 s there, a year's ~20 s, and two commands started together
 # take as long as both (the second waits for the first's `runs` lock). Plain runs are few: every
 # killed run is run plain again anyway, and each sequence ends by running what is stale. Kills
-# in a row of one run are what makes a kill cheaper than a run, and each is a kill of a
-# recovery in progress (bench/README.md has the arithmetic).
-STEP_WEIGHTS = {"run": 0.02, "kill": 0.24, "overlap": 0.66, "change": 0.04, "refresh": 0.04}
-KILL_AGAIN = 0.75
-MAX_KILL_STREAK = 8  # consecutive kills of one operation before its plain re-run
+# in a row of one run are what makes a kill cheaper than a run (each is a kill of a recovery in
+# progress), and a kill step picks a year as often as a day, a year's run costing half a day's
+# (bench/README.md has the arithmetic and the measured pace).
+STEP_WEIGHTS = {"run": 0.02, "kill": 0.28, "overlap": 0.62, "change": 0.04, "refresh": 0.04}
+KILL_AGAIN = 0.85
+MAX_KILL_STREAK = 12  # consecutive kills of one operation before its plain re-run
+KILL_DAYS = 0.5  # the share of kill steps that kill a survey day (the others a 311 year)
 OVERLAP_KILL = 0.7
 # a moment to kill at: this share range of the operation's usual seconds (its recent median)
 KILL_SHARES = (0.02, 1.0)
@@ -212,8 +215,9 @@ class Step:
         return f"{self.kind} {text}"
 
 
-def _partition(rng: random.Random) -> Op:
-    return Op("day", rng.choice(DAYS)) if rng.random() < 0.7 else Op("year", rng.choice(YEARS))
+def _partition(rng: random.Random, days: float = 0.7) -> Op:
+    """A survey day (`days` of the time) or a 311 year."""
+    return Op("day", rng.choice(DAYS)) if rng.random() < days else Op("year", rng.choice(YEARS))
 
 
 def _pair(rng: random.Random) -> tuple[Op, Op]:
@@ -262,7 +266,7 @@ def plan_step(
     if kind == "run":
         return Step("run", (_partition(rng),))
     if kind == "kill":
-        return Step("kill", (_partition(rng),), kill=(0, _share(rng)))
+        return Step("kill", (_partition(rng, KILL_DAYS),), kill=(0, _share(rng)))
     if kind == "overlap":
         pair = _pair(rng)
         kill = (rng.randrange(2), _share(rng)) if rng.random() < OVERLAP_KILL else None
@@ -468,10 +472,41 @@ class Figures:
     found: dict[str, list[str]] = field(default_factory=dict)
 
 
+def combined(figures: Sequence[Figures]) -> Figures:
+    """The figures of several lanes as one soak's: each count summed, every finding kept."""
+    total = Figures()
+    for f in figures:
+        for name, value in dataclasses.asdict(f).items():
+            if name == "found":
+                for what, where in value.items():
+                    total.found.setdefault(what, []).extend(where)
+            else:
+                setattr(total, name, getattr(total, name) + value)
+    return total
+
+
+def reached(figures: Figures, started: float, kills: int, overlaps: int, least: float) -> bool:
+    """Whether the goal given (kills and overlapping pairs, after at least `least` minutes since
+    `started`) is reached; no goal (both 0) is never reached."""
+    if not (kills or overlaps):
+        return False
+    return (
+        figures.kills >= kills
+        and figures.overlaps >= overlaps
+        and time.monotonic() - started >= least * 60
+    )
+
+
+# lanes start their homes' Postgres at the same moments: one at a time, so that two do not both
+# take the port they both found free
+_POSTGRES_START = threading.Lock()
+
+
 class Soak:
-    def __init__(self, work: Path, seed: int, op_timeout: float) -> None:
+    def __init__(self, work: Path, seed: int, op_timeout: float, lane: str = "") -> None:
         from extract.sandbox import SandboxConfig, SandboxServer
 
+        self.lane = f"[{lane}] " if lane else ""
         self.work = work
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -504,7 +539,7 @@ class Soak:
 
     def say(self, text: str) -> None:
         elapsed = int(time.monotonic() - self.started)
-        print(f"{elapsed // 60:3d}:{elapsed % 60:02d} {text}", flush=True)
+        print(f"{elapsed // 60:3d}:{elapsed % 60:02d} {self.lane}{text}", flush=True)
 
     def found(self, what: str, where: str) -> None:
         self.figures.found.setdefault(what, []).append(where)
@@ -546,14 +581,15 @@ class Soak:
     def start_postgres(self, home: Path) -> None:
         """The home's embedded Postgres, started here (not by a run the soak may kill)."""
         home.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [str(self.bin / "gourmand"), "postgres"],
-            env=_env(home, self.sandbox.url),
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        with _POSTGRES_START:
+            subprocess.run(
+                [str(self.bin / "gourmand"), "postgres"],
+                env=_env(home, self.sandbox.url),
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
         self.homes_started.add(home)
 
     def stop_postgres(self, home: Path) -> None:
@@ -808,25 +844,12 @@ class Soak:
         self.loaded, self.pending, self.unsettled, self.failed_in_row = {}, [], set(), {}
         self.kill_streak = 0
 
-    def reached(self, kills: int, overlaps: int, least_minutes: float) -> bool:
-        """Whether the goal given (kills and overlapping pairs, after at least some minutes)
-        is reached; no goal (both 0) is never reached."""
-        if not (kills or overlaps):
-            return False
-        f = self.figures
-        return (
-            f.kills >= kills
-            and f.overlaps >= overlaps
-            and time.monotonic() - self.started >= least_minutes * 60
-        )
-
-    def run(
-        self, minutes: float, steps: int, kills: int = 0, overlaps: int = 0, least: float = 0
-    ) -> None:
+    def run(self, minutes: float, steps: int, done: Callable[[], bool] = lambda: False) -> None:
+        """Sequences until `minutes` have passed or `done()` (the goal, or the soak stopping)."""
         deadline = self.started + minutes * 60
 
         def over() -> bool:
-            return time.monotonic() >= deadline or self.reached(kills, overlaps, least)
+            return time.monotonic() >= deadline or done()
 
         self.say(f"sandbox {self.sandbox.url}; home {self.home}; logs {self.logs}")
         while not over():
@@ -872,6 +895,7 @@ def main() -> int:
         "--least-minutes", type=float, default=float(os.environ.get("SOAK_LEAST_MINUTES") or 0)
     )
     parser.add_argument("--keep", action="store_true", default=bool(os.environ.get("SOAK_KEEP")))
+    parser.add_argument("--lanes", type=int, default=int(os.environ.get("SOAK_LANES") or 1))
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="gourmand-soak-"))
@@ -884,19 +908,48 @@ def main() -> int:
     # both end it the way Ctrl-C does (its runs killed, its Postgres and sandbox stopped)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    soak = Soak(work, args.seed, args.op_timeout)
+    # lanes: independent soaks (each its own seed, sandbox, home and references) at once, one
+    # goal for their sum; on 2 cores one lane leaves a core mostly idle (a run is one Python
+    # process at a time, the second of a pair waits on the `runs` lock)
+    lanes = [
+        Soak(work / f"lane-{i + 1}" if args.lanes > 1 else work, args.seed + i, args.op_timeout,
+             lane=str(i + 1) if args.lanes > 1 else "")
+        for i in range(args.lanes)
+    ]  # fmt: skip
+    started = time.monotonic()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def done() -> bool:
+        figures = combined([soak.figures for soak in lanes])
+        goal = (args.until_kills, args.until_overlaps, args.least_minutes)
+        return stop.is_set() or reached(figures, started, *goal)
+
+    def lane(soak: Soak) -> None:
+        try:
+            soak.run(args.minutes, args.steps, done)
+        except BaseException as exc:  # noqa: BLE001  # reported by main, which stops the rest
+            errors.append(exc)
+            stop.set()
+
     interrupted = False
+    threads = [threading.Thread(target=lane, args=(soak,), daemon=True) for soak in lanes]
     try:
-        soak.run(
-            args.minutes, args.steps, args.until_kills, args.until_overlaps, args.least_minutes
-        )
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(0.5)
     except KeyboardInterrupt:
         interrupted = True
-        soak.say("interrupted: the last sequence is not compared")
-    finally:
+        stop.set()
+        lanes[0].say("interrupted: the last sequence is not compared")
+    f = combined([soak.figures for soak in lanes])  # before closing: its kills are not the soak's
+    for soak in lanes:
         soak.close()
-    f = soak.figures
-    minutes = (time.monotonic() - soak.started) / 60
+    if errors:
+        raise errors[0]
+    minutes = (time.monotonic() - started) / 60
     if f.found:
         print("found (what, how many times, where):", flush=True)
         for what, where in f.found.items():
@@ -908,12 +961,28 @@ def main() -> int:
         f"their kill), {f.overlaps} overlaps, {f.changes} source changes, {f.refreshes} full "
         f"refreshes, {f.sequences} sequences ({f.comparisons} compared, {f.references_built} "
         f"references built), {f.failures} failures, {f.mismatches} mismatches, {f.hangs} hangs, "
-        f"{minutes:.1f} minutes, seed {args.seed}",
+        f"{minutes:.1f} minutes, seed {args.seed}"
+        + (
+            f" (lanes {args.lanes}: seeds {args.seed}..{args.seed + args.lanes - 1})"
+            if args.lanes > 1
+            else ""
+        ),
         flush=True,
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
-        json.dumps({**dataclasses.asdict(f), "minutes": minutes, "seed": args.seed}, indent=2)
+        json.dumps(
+            {
+                **dataclasses.asdict(f),
+                "minutes": minutes,
+                "seed": args.seed,
+                "lanes": [
+                    {**dataclasses.asdict(soak.figures), "seed": args.seed + i}
+                    for i, soak in enumerate(lanes)
+                ],
+            },
+            indent=2,
+        )
     )
     bad = bool(f.mismatches or f.hangs or f.failures or interrupted)
     if bad or args.keep:

@@ -99,7 +99,15 @@ def _stage(name: str, home: str, url: str, work: str, options: dict[str, Any]) -
     dbt = run_dbt(project, ["run", "--select", select], settings, target_path=Path(work) / project)
     if dbt.returncode != 0:
         raise RuntimeError(f"{project}: dbt run --select {select} failed:\n{dbt.stdout[-4000:]}")
-    return {"seconds": dbt.seconds, "model_seconds": max(dbt.node_seconds("model"), 1e-9)}
+    models = {
+        r["unique_id"].rsplit(".", 1)[-1]: round(r["execution_time"], 3)
+        for r in dbt.run_results.get("results", [])
+    }
+    return {
+        "seconds": dbt.seconds,
+        "model_seconds": max(dbt.node_seconds("model"), 1e-9),
+        "models_s": models,  # where a stage's time goes, model by model
+    }
 
 
 def _child_stage(
@@ -427,6 +435,8 @@ def _figures(
         "update_updated": update["load"]["load"]["updated"],
         "update_runs_s": [round(u["load"]["seconds"], 3) for u in updates],
         "update_stages_s": {name: update[name]["seconds"] for name in STAGES},
+        "update_models_s": {n: update[n].get("models_s", {}) for n in ("oltp", "dwh")},
+        "models_s": {n: full[n].get("models_s", {}) for n in ("oltp", "dwh")},
         "update_chain_s": update["chain_s"],
         "update_chain_runs_s": [round(u["chain_s"], 3) for u in updates],
         "update_peak_rss_gib": {name: update[name]["peak_rss_gib"] for name in STAGES},

@@ -48,3 +48,28 @@
     from {{ ref('int_la311__fold_scope') }} as scope
     on conflict do nothing
 {%- endmacro %}
+
+{# Post-hook of service_request: tell the planner how many (request type, agency, month opened)
+   groups there are, the groups of reporting.service_request_summary. Without it Postgres
+   multiplies the columns' distinct counts, guesses 1.3M groups for 144 at 5M requests, and
+   aggregates on one core; with it, the summary's aggregation runs in parallel workers (4.7 s ->
+   3.0 s at 5M). Created once per table (a full refresh makes a new table: its statistics are
+   named after its oid, as the old table's still exist until dbt drops it) and analyzed then, so
+   the first build's summary has them too; later runs leave them to autovacuum's analyze. #}
+{% macro la311_group_statistics() -%}
+    do $$
+    begin
+        if not exists (
+            select 1 from pg_statistic_ext
+            where stxrelid = '{{ this }}'::regclass and stxname like 'service_request_groups_%'
+        ) then
+            execute format(
+                'create statistics %I.%I (ndistinct) on request_type_id, agency_id, '
+                '(cast(date_trunc(''month'', created_at) as date)) from {{ this }}',
+                '{{ this.schema }}', 'service_request_groups_' || '{{ this }}'::regclass::oid
+            );
+            analyze {{ this }};
+        end if;
+    end
+    $$
+{%- endmacro %}

@@ -12,9 +12,11 @@
 -- The median is over every request of a group, so a run recomputes the groups whole, as cheaply
 -- as it can: one hash aggregation (parallel) collects each group's days to close, and each of
 -- the ~150 groups' medians sorts only its own days. Sorting all requests by group instead spilled
--- 0.5 GB to disk at 5M requests and took 13 s (this takes 4 s); the planner prices the arrays'
--- hash table as if it spilled, hence no sorts in this transaction (sql_header). Days are
--- date_part's double precision (extract's numeric is several times slower to aggregate).
+-- 0.5 GB to disk at 5M requests and took 13 s (this takes 3 s); the planner prices the arrays'
+-- hash table as if it spilled, hence no sorts in this transaction (sql_header). The aggregation
+-- runs in parallel workers as the planner knows how few groups there are (service_request's
+-- statistics: macros/la311.sql, la311_group_statistics). Days are date_part's double precision
+-- (extract's numeric is several times slower to aggregate).
 with
 
 requests as (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from types import SimpleNamespace
 
 from bench.soak import (
     ABSENT,
@@ -15,14 +14,15 @@ from bench.soak import (
     YEARS,
     Figures,
     Op,
-    Soak,
     Sources,
     Step,
+    combined,
     differences,
     error_lines,
     explain,
     last_step,
     plan_step,
+    reached,
     table_digest,
 )
 
@@ -78,7 +78,7 @@ def test_a_killed_run_is_run_again_next_and_killed_at_most_a_few_times_in_a_row(
 
 def test_a_change_of_the_source_reruns_a_partition_it_changed():
     sources, changes = Sources(), 0
-    for step in _plan(5, 800):
+    for step in _plan(5, 2000):
         if step.change is not None:
             assert step.ops[0] in sources.affected(step.change)
             sources, changes = step.change, changes + 1
@@ -160,12 +160,22 @@ def test_explain_names_the_columns_and_rows_that_differ():
 
 
 def test_a_goal_ends_the_soak_only_when_every_figure_and_the_least_minutes_are_reached():
-    soak = SimpleNamespace(figures=Figures(kills=200, overlaps=49), started=time.monotonic())
-    assert not Soak.reached(soak, 200, 50, 0)  # type: ignore[arg-type]
-    soak.figures.overlaps = 50
-    assert Soak.reached(soak, 200, 50, 0)  # type: ignore[arg-type]
-    assert not Soak.reached(soak, 200, 50, 60)  # type: ignore[arg-type]
-    soak.started -= 3600
-    assert Soak.reached(soak, 200, 50, 60)  # type: ignore[arg-type]
+    started = time.monotonic()
+    figures = Figures(kills=200, overlaps=49)
+    assert not reached(figures, started, 200, 50, 0)
+    figures.overlaps = 50
+    assert reached(figures, started, 200, 50, 0)
+    assert not reached(figures, started, 200, 50, 60)
+    assert reached(figures, started - 3600, 200, 50, 60)
     # no goal given: only SOAK_MINUTES ends it
-    assert not Soak.reached(soak, 0, 0, 0)  # type: ignore[arg-type]
+    assert not reached(figures, started - 3600, 0, 0, 0)
+
+
+def test_lanes_count_as_one_soak():
+    one = Figures(kills=120, overlaps=20, mismatches=0, found={"failure: x": ["day 1"]})
+    two = Figures(kills=90, overlaps=31, hangs=1, found={"failure: x": ["year 2023"], "y": ["z"]})
+    total = combined([one, two])
+    assert (total.kills, total.overlaps, total.hangs) == (210, 51, 1)
+    assert total.found == {"failure: x": ["day 1", "year 2023"], "y": ["z"]}
+    assert reached(total, time.monotonic(), 200, 50, 0)
+    assert not reached(one, time.monotonic(), 200, 50, 0)

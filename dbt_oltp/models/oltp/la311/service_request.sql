@@ -6,6 +6,7 @@
             {'columns': ['updated_at']},
             {'columns': ['last_edited_at']},
         ],
+        post_hook=["{{ la311_group_statistics() }}"],
     )
 }}
 
