@@ -64,12 +64,14 @@ demo: setup
 
 # Two workers (pytest-xdist): most of a test's time is a dbt or Dagster subprocess starting up or
 # waiting on Postgres, so two tests at once keep both cores busy. A file's tests stay together
-# in one worker (--dist loadfile): some share a built home through a module fixture.
+# in one worker (--dist loadfile): some share a built home through a module fixture. Files go
+# out slowest first (tests/conftest.py, SLOWEST_FILES; --no-loadscope-reorder keeps that order).
 TEST_WORKERS ?= 2
 
 test: setup $(BQ_STAMP)
 	.ci/ensure-chromium
-	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile -m "not fuzz"
+	$(BIN)/python -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder -m "not fuzz"
 
 # schemathesis over the read API (FUZZ_READ_CASES, 20,000) and the ingest API
 # (FUZZ_INGEST_CASES, 4,000), fixed seeds: tests/fuzz. Not part of test: it runs for minutes.
