@@ -103,13 +103,13 @@ def test_a_full_refresh_of_every_layer_changes_no_history(replayed):
     before = chain_checksums(settings, with_edit_times=True)
     oltp = run_dbt(
         "dbt_oltp", ["run", "--full-refresh", "--exclude", *OTHER_CHAINS_OLTP], settings,
-        target_path=work / "dbt-a",
+        target_path=work / "dbt-a" / "dbt_oltp",
     )  # fmt: skip
     assert oltp.returncode == 0, oltp.stdout[-3000:]
     export_oltp(settings, full_refresh=True)
     dwh = run_dbt(
         "dbt_dwh", ["run", "--full-refresh", "--exclude", *OTHER_CHAINS_DWH], settings,
-        target_path=work / "dbt-a",
+        target_path=work / "dbt-a" / "dbt_dwh",
     )  # fmt: skip
     assert dwh.returncode == 0, dwh.stdout[-3000:]
     assert _differences(chain_checksums(settings, with_edit_times=True), before) == []
@@ -121,7 +121,7 @@ def test_the_replayed_home_passes_every_test(replayed):
     settings, _, work, _ = replayed
     for project, others in (("dbt_oltp", OTHER_CHAINS_OLTP), ("dbt_dwh", OTHER_CHAINS_DWH)):
         result = run_dbt(project, ["test", "--exclude", *others], settings,
-                         target_path=work / "dbt-a")  # fmt: skip
+                         target_path=work / "dbt-a" / project)  # fmt: skip
         assert result.returncode == 0, result.stdout[-3000:]
         assert "PASS=" in result.stdout
 

@@ -57,10 +57,15 @@ def load(settings, server, year: int) -> None:
 
 def build(settings, work: Path) -> None:
     """The 311 chain once: dbt_oltp, the lake export, dbt_dwh."""
-    oltp = run_dbt("dbt_oltp", ["run", "--select", *OLTP_SELECT], settings, target_path=work)
+    # a target folder per project, or each call would parse its project from scratch
+    oltp = run_dbt(
+        "dbt_oltp", ["run", "--select", *OLTP_SELECT], settings, target_path=work / "dbt_oltp"
+    )
     assert oltp.returncode == 0, oltp.stdout[-3000:]
     export_oltp(settings)
-    dwh = run_dbt("dbt_dwh", ["run", "--select", *DWH_SELECT], settings, target_path=work)
+    dwh = run_dbt(
+        "dbt_dwh", ["run", "--select", *DWH_SELECT], settings, target_path=work / "dbt_dwh"
+    )
     assert dwh.returncode == 0, dwh.stdout[-3000:]
 
 
