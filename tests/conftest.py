@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT, ensure_test_reader, new_database, settings_for
+from tests.support import (
+    ROOT,
+    ensure_test_reader,
+    new_database,
+    settings_for,
+    without_durability,
+)
 
 SESSION_HOME_ENV = "GOURMAND_HOME"
 
@@ -49,7 +55,6 @@ SLOWEST_FILES = (
     "e2e/test_deployment.py",  # ~70 s
     "e2e/test_quality.py",
     "integration/dbt/test_reference_data_replay.py",
-    "e2e/test_serving.py",
     "integration/dbt/test_socrata_chain.py",
     "e2e/test_dev_ui.py",
     "integration/sources/hr/test_hr_export_order.py",
@@ -91,6 +96,7 @@ def base_dsn(session_home: Path) -> Iterator[str]:
     settings = load_settings({"GOURMAND_HOME": str(session_home), "PATH": os.environ["PATH"]})
     dsn = connection_info(settings).dsn
     ensure_test_reader(dsn)
+    without_durability(dsn)
     yield dsn
     stop_embedded(settings)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,6 +15,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 HR_SEED = SHARED / "data" / "hr_seed"
+# the command line, as a user runs it
+GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 
 
 def _with_database(dsn: str, database: str) -> str:
@@ -63,6 +67,25 @@ def ensure_test_reader(dsn: str) -> None:
     conn.close()
 
 
+def without_durability(dsn: str) -> None:
+    """The session's own embedded server, thrown away at the end, trades durability for speed
+    as test databases do: no fsync, no waiting for the WAL at commit, no full-page images
+    (reloadable settings, written to its postgresql.auto.conf). The suite commits thousands of
+    small transactions (dlt loads, every dbt model); none of them need survive a crash. Not
+    done to a server given by GOURMAND_TEST_PG_DSN: that one is not ours to change."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                cur.execute(f"alter system set {setting} = off")
+            cur.execute("select pg_reload_conf()")
+    finally:
+        conn.close()
+
+
 @contextmanager
 def new_database(base_dsn: str) -> Iterator[str]:
     """A new, empty database on the session's server, dropped afterwards."""
@@ -79,6 +102,25 @@ def new_database(base_dsn: str) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+def home_env(home: Path, dsn: str) -> dict[str, str]:
+    """The environment of `gourmand` commands against `home` and the database `dsn`, with a
+    small sandbox (3 counties of 20 businesses, a malformed record every 13)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOURMAND_", "DAGSTER_"))}
+    env.update({
+        "GOURMAND_HOME": str(home),
+        "GOURMAND_OLTP_DSN": dsn,
+        "GOURMAND_READER_DSN": reader_dsn(dsn),
+        "GOURMAND_SANDBOX_COUNTIES": "3",
+        "GOURMAND_SANDBOX_BUSINESSES_PER_COUNTY": "20",
+        "GOURMAND_SANDBOX_MALFORMED_EVERY": "13",
+    })  # fmt: skip
+    return env
+
+
+def gourmand(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([GOURMAND, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def settings_for(home: Path, dsn: str, server: Any = None, **env: str) -> Any:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import bq_environment
-from tests.e2e.test_demo_command import _home_env, gourmand
+from tests.support import gourmand, home_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def test_the_demo_builds_the_warehouse_on_bigquery(tmp_path, fresh_dsn, bq_emulator):
-    env = {**_home_env(tmp_path / "home", fresh_dsn), **bq_environment(bq_emulator)}
+    env = {**home_env(tmp_path / "home", fresh_dsn), **bq_environment(bq_emulator)}
     try:
         demo = gourmand(env, "demo", "--days", "2")
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_demo_command import GOURMAND, _home_env
-from tests.support import chain_checksums, new_database, settings_for
+from tests.support import GOURMAND, chain_checksums, home_env, new_database, settings_for
 
 # whole Dagster runs, several of them waiting on one another
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
@@ -54,8 +53,8 @@ def _settings(env):
 
 def test_overlapping_runs_end_as_if_one_ran_after_the_other(base_dsn, tmp_path):
     with new_database(base_dsn) as dsn_a, new_database(base_dsn) as dsn_b:
-        overlapped = _home_env(tmp_path / "overlapped", dsn_a)
-        sequential = _home_env(tmp_path / "sequential", dsn_b)
+        overlapped = home_env(tmp_path / "overlapped", dsn_a)
+        sequential = home_env(tmp_path / "sequential", dsn_b)
         try:
             # two first runs on a fresh home, started together
             first = _start(overlapped, "materialize", "--partition", DAYS[0])
