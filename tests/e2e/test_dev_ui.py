@@ -10,17 +10,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import (
     CHROMIUM_ARGS,
+    GOURMAND,
     chromium_or_skip,
     free_port,
     new_database,
@@ -69,7 +68,7 @@ def ui(base_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         port = free_port()
         log = (tmp / "dev.log").open("w")
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gourmand")), "dev", "--port", str(port)],
+            [GOURMAND, "dev", "--port", str(port)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
             # like a shell script: SIGINT ignored on entry, which `gourmand dev` must undo
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import make_hr_marts
+from tests.support import GOURMAND, make_hr_marts
 
 pytestmark = pytest.mark.e2e
 
-GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 DEPARTMENTS = ["Accounting", "Engineering", "Human Resources", "Legal", "Sales & Support"]
 JOBS = ["Analyst", "Clerk", "Developer", "Manager"]
 

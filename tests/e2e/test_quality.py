@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import pg_rows
+from tests.support import GOURMAND, pg_rows
 
 # whole Dagster runs: minutes each on a slow 2-core machine, more than the default 300 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -143,9 +143,7 @@ def test_the_html_report_shows_an_injected_failure_in_a_browser(sandbox_settings
     and the failing check found in headless Chromium."""
     import os
     import subprocess
-    import sys
     from datetime import date
-    from pathlib import Path
 
     from playwright.sync_api import sync_playwright
 
@@ -169,7 +167,7 @@ def test_the_html_report_shows_an_injected_failure_in_a_browser(sandbox_settings
         "GOURMAND_OLTP_DSN": settings.oltp_dsn,
     }
     built = subprocess.run(
-        [str(Path(sys.executable).with_name("gourmand")), "quality-report", "--out", str(out)],
+        [GOURMAND, "quality-report", "--out", str(out)],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]

@@ -7,7 +7,6 @@ import os
 import posixpath
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,11 +17,10 @@ from click.testing import CliRunner
 
 from extract.lake.backup import BackupError, backup, list_backups, restore
 from extract.runtime.postgres import connect
-from tests.support import pg_rows
+from tests.support import GOURMAND, pg_rows
 
 pytestmark = pytest.mark.integration
 
-GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 
 KINDS = """
 CREATE SCHEMA app;

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import GOURMAND
+
 pytestmark = pytest.mark.integration
 
 PROBE = """
@@ -100,7 +102,7 @@ def test_every_login_needs_its_password_old_homes_included(tmp_path: Path):
         assert run_query("select 2", settings=settings)[1] == [(2,)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOURMAND_")}
         env["GOURMAND_HOME"] = str(tmp_path / "home")
-        shown = subprocess.run([str(Path(sys.executable).with_name("gourmand")), "postgres"],
+        shown = subprocess.run([GOURMAND, "postgres"],
                                env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert shown.returncode == 0, shown.stderr
         assert info.password not in shown.stdout + shown.stderr

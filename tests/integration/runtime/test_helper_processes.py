@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import GOURMAND, ROOT
 
 pytestmark = pytest.mark.integration
-
-GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 
 
 def gourmand(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

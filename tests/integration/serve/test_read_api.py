@@ -11,10 +11,8 @@ import datetime as dt
 import io
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,11 +25,10 @@ from extract.reports.extracts import write_extracts
 from extract.runtime.dbt_invoke import run_dbt
 from extract.sources.hr.ingest import ingest_file
 from extract.warehouse.builds import record_build
-from tests.support import HR_SEED, free_port, fuzz_api, new_database, settings_for
+from tests.support import GOURMAND, HR_SEED, free_port, fuzz_api, new_database, settings_for
 
 pytestmark = pytest.mark.integration
 
-GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 READ, INGEST = "read-token-for-tests", "ingest-token-for-tests"
 
 

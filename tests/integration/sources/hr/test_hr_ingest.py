@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +14,11 @@ from click.testing import CliRunner
 
 from extract.sources.hr.ingest import IngestError, ingest_file
 from extract.sources.hr.rules import TABLES
-from tests.support import HR_SEED, pg_rows
+from tests.support import GOURMAND, HR_SEED, pg_rows
 
 pytestmark = pytest.mark.integration
 
 SEED = HR_SEED
-GOURMAND = str(Path(sys.executable).with_name("gourmand"))
 
 
 @pytest.fixture
