@@ -18,7 +18,7 @@ select
     agencies.agency_code,
     count(*) as closed_requests,
     {{ median('closed.days_to_close') }} as median_days_to_close,
-    avg(closed.days_to_close) as average_days_to_close
+    {{ exact_avg('closed.days_to_close') }} as average_days_to_close
 from closed
 inner join agencies on closed.agency_key = agencies.agency_key
 group by 1

@@ -22,7 +22,7 @@ per_business as (
         businesses.payment_level_name,
         businesses.rating as business_rating,
         count(reviews.review_key) as reviews,
-        avg(reviews.rating) as average_review_rating
+        {{ exact_sum('reviews.rating') }} as review_rating_total
     from businesses
     left join reviews on businesses.business_id = reviews.business_id
     group by 1, 2, 3, 4
@@ -34,7 +34,8 @@ select
     payment_level_name,
     count(*) as businesses,
     sum(reviews) as reviews,
-    avg(business_rating) as average_business_rating,
-    sum(average_review_rating * reviews) / nullif(sum(reviews), 0) as average_review_rating
+    {{ exact_avg('business_rating') }} as average_business_rating,
+    -- every review weighs the same: the total of their ratings over their number
+    {{ as_double('sum(review_rating_total) / nullif(sum(reviews), 0)') }} as average_review_rating
 from per_business
 group by 1, 2
