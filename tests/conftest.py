@@ -55,7 +55,6 @@ SLOWEST_FILES = (
     "e2e/test_deployment.py",  # ~70 s
     "e2e/test_quality.py",
     "integration/dbt/test_reference_data_replay.py",
-    "e2e/test_serving.py",
     "integration/dbt/test_socrata_chain.py",
     "e2e/test_dev_ui.py",
     "integration/sources/hr/test_hr_export_order.py",
