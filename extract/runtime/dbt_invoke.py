@@ -103,6 +103,13 @@ def _close_duckdb() -> None:
 
 # dbt commands that write the project's tables
 WRITING_COMMANDS = frozenset({"run", "build", "seed", "snapshot"})
+# dbt commands whose result is a run's results (run_results.json)
+RESULT_COMMANDS = WRITING_COMMANDS | {"test"}
+
+
+def _command(args: Sequence[str]) -> str:
+    """The dbt command of a command line (`build` of `build --select x`)."""
+    return next((a for a in args if not a.startswith("-")), "")
 
 
 def dbt_write_lock(
@@ -112,7 +119,7 @@ def dbt_write_lock(
     warehouse); none for a command that only reads (parse, compile, test, ls)."""
     from extract.runtime.locks import OLTP, WAREHOUSE, home_lock
 
-    command = next((a for a in args if not a.startswith("-")), "")
+    command = _command(args)
     if command not in WRITING_COMMANDS:
         return nullcontext()
     name = OLTP if Path(project).name == "dbt_oltp" else WAREHOUSE
@@ -124,6 +131,7 @@ def run_dbt(
 ) -> DbtRun:
     """`dbt <args>` in `project` (dbt_oltp or dbt_dwh); target/logs go to `target_path` if given
     (so runs against different homes keep their own partial-parse state)."""
+    from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
     project_dir = settings.project_root / project
@@ -139,6 +147,11 @@ def run_dbt(
     argv = [*args, "--project-dir", str(project_dir),
             "--profiles-dir", str(settings.project_root / "profiles"),
             "--target-path", str(target), "--log-path", str(logs)]  # fmt: skip
+    # a target of its own: no manifest.json (dbt writes the whole manifest twice per call, about
+    # a second of a dbt_dwh build), the run results written from the call's result
+    own_target = target_path is not None and _command(args) in RESULT_COMMANDS
+    if own_target:
+        argv += ["--no-write-json", "--log-level-file", "info"]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
@@ -150,6 +163,8 @@ def run_dbt(
         try:
             result = dbtRunner(callbacks=[collect]).invoke(argv)
             returncode = 0 if result.success else 1
+            if own_target and isinstance(result.result, RunExecutionResult):
+                result.result.write(str(results_file))
             if result.exception is not None:
                 lines.append(f"{type(result.exception).__name__}: {result.exception}")
                 returncode = 2
@@ -193,8 +208,13 @@ class DbtThread:
 
         returncode = 2
         try:
-            # the CLI's JSON lines go to our callback instead of stdout; dbt.log keeps its level
-            quiet = {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug"}
+            # the CLI's JSON lines go to our callback instead of stdout; dbt.log at info (its
+            # debug level, every statement's SQL, was 7% of a daily run's CPU, profiled), or at
+            # the level DBT_LOG_LEVEL_FILE asks for
+            quiet = {
+                "DBT_LOG_LEVEL": "none",
+                "DBT_LOG_LEVEL_FILE": env.get("DBT_LOG_LEVEL_FILE") or "info",
+            }
             with _ONE_AT_A_TIME, environment({**env, **quiet}):
                 try:
                     result = dbtRunner(callbacks=[forward]).invoke(argv)
