@@ -29,6 +29,11 @@
     sum({{ as_exact_decimal(expression) }})
 {%- endmacro %}
 
+{#
+  Not dbt's type_numeric() and type_float(): type_numeric() is numeric(28, 6) on DuckDB and
+  Postgres (6 places) and a plain NUMERIC on BigQuery (3 places in the emulator); type_float()
+  is `float` on DuckDB, a 4-byte real there.
+#}
 {% macro as_exact_decimal(expression) -%}
     {{ return(adapter.dispatch('as_exact_decimal')(expression)) }}
 {%- endmacro %}

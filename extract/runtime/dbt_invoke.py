@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,11 +148,12 @@ def run_dbt(
     argv = [*args, "--project-dir", str(project_dir),
             "--profiles-dir", str(settings.project_root / "profiles"),
             "--target-path", str(target), "--log-path", str(logs)]  # fmt: skip
+    argv += ["--log-level-file", file_log_level(os.environ)]
     # a target of its own: no manifest.json (dbt writes the whole manifest twice per call, about
     # a second of a dbt_dwh build), the run results written from the call's result
     own_target = target_path is not None and _command(args) in RESULT_COMMANDS
     if own_target:
-        argv += ["--no-write-json", "--log-level-file", "info"]
+        argv.append("--no-write-json")
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
@@ -180,7 +181,8 @@ def run_dbt(
 
 
 def _on_a_new_thread(call: Callable[[list[str]], Any], argv: list[str]) -> Any:
-    """`call(argv)` on a thread of its own, with a short stack.
+    """`call(argv)` on a thread of its own, with a short stack; Ctrl-C while it runs interrupts
+    it (dbt cancels its queries) and is raised here.
 
     Every dbt adapter made (several per call) runs inspect.stack() once per behaviour flag
     (dbt_common's BehaviorFlagRendered), which reads the source file of every frame on the
@@ -188,8 +190,40 @@ def _on_a_new_thread(call: Callable[[list[str]], Any], argv: list[str]) -> Any:
     pytest-xdist worker) scans all of sys.modules. On the deep stack of a test with everything
     imported that was 13% of the test suite's CPU (py-spy, 81 s of 645 s in the two workers);
     from a new thread the stack is a dozen frames."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt") as pool:
-        return pool.submit(call, argv).result()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call(argv)
+        except BaseException as exc:  # noqa: BLE001  # raised again in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="dbt", daemon=True)
+    thread.start()
+    try:
+        thread.join()
+    except BaseException:
+        _interrupt(thread)
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _interrupt(thread: threading.Thread) -> None:
+    """Interrupt dbt's thread as Ctrl-C would: a KeyboardInterrupt raised in it (dbt then
+    cancels its open queries). There is no other way to stop a thread."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+        )
+
+
+def file_log_level(env: Mapping[str, str]) -> str:
+    """The level of dbt.log: info, or what DBT_LOG_LEVEL_FILE asks for. dbt's own default,
+    debug (every statement's SQL), was 7% of a daily run's CPU in a py-spy profile."""
+    return env.get("DBT_LOG_LEVEL_FILE") or "info"
 
 
 # events dbt's CLI prints at its default log level: what dagster-dbt parses from its stdout
@@ -222,13 +256,8 @@ class DbtThread:
 
         returncode = 2
         try:
-            # the CLI's JSON lines go to our callback instead of stdout; dbt.log at info (its
-            # debug level, every statement's SQL, was 7% of a daily run's CPU, profiled), or at
-            # the level DBT_LOG_LEVEL_FILE asks for
-            quiet = {
-                "DBT_LOG_LEVEL": "none",
-                "DBT_LOG_LEVEL_FILE": env.get("DBT_LOG_LEVEL_FILE") or "info",
-            }
+            # the CLI's JSON lines go to our callback instead of stdout
+            quiet = {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": file_log_level(env)}
             with _ONE_AT_A_TIME, environment({**env, **quiet}):
                 try:
                     result = dbtRunner(callbacks=[forward]).invoke(argv)
@@ -254,12 +283,8 @@ class DbtThread:
         return self.returncode
 
     def send_signal(self, _signal: int) -> None:
-        """Interrupt dbt as Ctrl-C would: a KeyboardInterrupt raised in its thread (dbt then
-        cancels its open queries). There is no other way to stop a thread."""
-        if self._thread.ident is not None and self._thread.is_alive():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
-            )
+        """Interrupt dbt as Ctrl-C would (see _interrupt)."""
+        _interrupt(self._thread)
 
 
 def _error_record(message: str) -> dict[str, Any]:
