@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,19 +103,25 @@ def _pgserver_commands() -> Any:
     return _commands
 
 
-def _system_user() -> str | None:
+def _system_user(name: str = "pgserver") -> str | None:
     """Postgres refuses to run as root; as root, run it as pgserver's own `pgserver` user."""
     if os.geteuid() != 0:
         return None
+    import fcntl
     import pwd
 
     from pgserver.utils import ensure_user_exists
 
-    try:
-        ensure_user_exists("pgserver")
-    except subprocess.CalledProcessError:
-        pwd.getpwnam("pgserver")  # another process added it first (two homes starting at once)
-    return "pgserver"
+    # Two homes starting at once on a new machine (the suite's two workers) both found no user
+    # and ran useradd together: one initdb then ran as a uid that the other's useradd had
+    # replaced ("could not look up effective user ID 1001", seen here). One process at a time.
+    with open(Path(tempfile.gettempdir()) / "gourmand-pgserver-user.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            ensure_user_exists(name)
+        except subprocess.CalledProcessError:
+            pwd.getpwnam(name)  # added by a process that does not take this lock
+    return name
 
 
 def _postmaster(pgdata: Path) -> tuple[int, int] | None:

@@ -116,3 +116,35 @@ def test_every_login_needs_its_password_old_homes_included(tmp_path: Path):
         conn.close()
     finally:
         stop_embedded(settings)
+
+
+USER_PROBE = """
+import pwd, sys
+from extract.runtime.postgres import _system_user
+name = _system_user(sys.argv[1])
+print(pwd.getpwnam(name).pw_uid)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root adds the server's system user")
+def test_processes_racing_on_a_new_machine_add_one_system_user():
+    """Before: three processes that found no `pgserver` user each ran useradd, and each got
+    another uid (1001, 1002, 1003, seen here); an initdb then ran as a uid that no longer
+    existed. A throwaway user name, removed afterwards, stands in for pgserver's."""
+    import pwd
+
+    name = f"gourmand_race_{os.getpid()}"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", USER_PROBE, name], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    try:
+        uids = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            uids.append(int(out.split()[-1]))
+        assert len(set(uids)) == 1 and uids[0] == pwd.getpwnam(name).pw_uid
+    finally:
+        subprocess.run(["userdel", "-r", name], capture_output=True, check=False)
