@@ -3,7 +3,8 @@
 `run_dbt()` is for whatever is not Dagster and needs a dbt invocation and its run results (the
 tests and the benchmarks), so they reach the same database the same way an analyst's
 `dbt build --profiles-dir ../profiles` does: through the GOURMAND_PG_* variables the shared
-profiles read. `DbtThread` is what Dagster's dbt assets run (dagster_project/lib/dbt_projects.py).
+profiles read. `DbtThread` runs dbt for it and for Dagster's dbt assets
+(dagster_project/lib/dbt_projects.py).
 
 dbt runs in this process through its programmatic runner (dbtRunner): a subprocess pays dbt's
 import and start-up, 4-5 s here, on every call; in process, a call after the first costs about
@@ -18,6 +19,7 @@ import ctypes
 import json
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -131,24 +133,16 @@ def run_dbt(
     project: str, args: list[str], settings: Settings, *, target_path: Path | None = None
 ) -> DbtRun:
     """`dbt <args>` in `project` (dbt_oltp or dbt_dwh); target/logs go to `target_path` if given
-    (so runs against different homes keep their own partial-parse state)."""
+    (so runs against different homes keep their own partial-parse state). dbt runs on a thread
+    of its own (DbtThread), as Dagster's builds do; Ctrl-C while it runs interrupts it."""
     from dbt.artifacts.schemas.run import RunExecutionResult
-    from dbt.cli.main import dbtRunner
 
     project_dir = settings.project_root / project
     target = (target_path / "target") if target_path is not None else project_dir / "target"
     logs = (target_path / "logs") if target_path is not None else project_dir / "logs"
-    lines: list[str] = []
-
-    def collect(event: Any) -> None:
-        # what dbt would print: the INFO-level lines and up
-        if event.info.level in ("info", "warn", "error"):
-            lines.append(event.info.msg)
-
-    argv = [*args, "--project-dir", str(project_dir),
+    argv = ["dbt", *args, "--project-dir", str(project_dir),
             "--profiles-dir", str(settings.project_root / "profiles"),
             "--target-path", str(target), "--log-path", str(logs)]  # fmt: skip
-    argv += ["--log-level-file", file_log_level(os.environ)]
     # a target of its own: no manifest.json (dbt writes the whole manifest twice per call, about
     # a second of a dbt_dwh build), the run results written from the call's result
     own_target = target_path is not None and _command(args) in RESULT_COMMANDS
@@ -157,58 +151,26 @@ def run_dbt(
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # a crashed invocation must not report the last one's
     started = time.perf_counter()
-    with (
-        dbt_write_lock(settings, project, args),
-        _ONE_AT_A_TIME,
-        environment(dbt_environment(settings)),
-    ):
+    with dbt_write_lock(settings, project, args):
+        dbt = DbtThread(argv, {**os.environ, **dbt_environment(settings)})
         try:
-            result = _on_a_new_thread(dbtRunner(callbacks=[collect]).invoke, argv)
-            returncode = 0 if result.success else 1
-            if own_target and isinstance(result.result, RunExecutionResult):
-                result.result.write(str(results_file))
-            if result.exception is not None:
-                lines.append(f"{type(result.exception).__name__}: {result.exception}")
-                returncode = 2
-        except Exception as exc:  # dbt's own crash, reported like the CLI would
-            lines.append(f"{type(exc).__name__}: {exc}")
-            returncode = 2
-        finally:
-            _close_duckdb()
+            # what dbt would print: the INFO-level lines and up
+            lines = [str(record["info"]["msg"]) for record in dbt.events()]
+            returncode = dbt.wait()
+        except BaseException:
+            dbt.send_signal(signal.SIGINT)
+            dbt.wait()
+            raise
+    result = dbt.result
+    if result is not None:
+        if own_target and isinstance(result.result, RunExecutionResult):
+            result.result.write(str(results_file))
+        if result.exception is not None:
+            lines.append(f"{type(result.exception).__name__}: {result.exception}")
     seconds = time.perf_counter() - started
     run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    return DbtRun(returncode, "\n".join(str(line) for line in lines), seconds, run_results)
-
-
-def _on_a_new_thread(call: Callable[[list[str]], Any], argv: list[str]) -> Any:
-    """`call(argv)` on a thread of its own, with a short stack; Ctrl-C while it runs interrupts
-    it (dbt cancels its queries) and is raised here.
-
-    Every dbt adapter made (several per call) runs inspect.stack() once per behaviour flag
-    (dbt_common's BehaviorFlagRendered), which reads the source file of every frame on the
-    stack, and for a frame without one (a `<string>`, such as the exec() at the bottom of a
-    pytest-xdist worker) scans all of sys.modules. On the deep stack of a test with everything
-    imported that was 13% of the test suite's CPU (py-spy, 81 s of 645 s in the two workers);
-    from a new thread the stack is a dozen frames."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = call(argv)
-        except BaseException as exc:  # noqa: BLE001  # raised again in the caller's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name="dbt", daemon=True)
-    thread.start()
-    try:
-        thread.join()
-    except BaseException:
-        _interrupt(thread)
-        thread.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+    return DbtRun(returncode if returncode is not None else 2, "\n".join(lines), seconds,
+                  run_results)  # fmt: skip
 
 
 def _interrupt(thread: threading.Thread) -> None:
@@ -236,11 +198,18 @@ class DbtThread:
     `events()`, the JSON log records dbt's CLI would have printed with `--log-format json`.
 
     Why a thread: the events stream out while dbt works (the progress display counts models as
-    they finish), and the caller's thread keeps serving Dagster."""
+    they finish), and the caller's thread keeps serving Dagster. And a short stack: every dbt
+    adapter made (several per call) runs inspect.stack() once per behaviour flag (dbt_common's
+    BehaviorFlagRendered), which reads the source file of every frame on the stack, and for a
+    frame without one (a `<string>`, such as the exec() at the bottom of a pytest-xdist worker)
+    scans all of sys.modules: called on a test's deep stack, that was 13% of the test suite's
+    CPU (py-spy, 81 s of 645 s in the two workers)."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.args = args  # the command line as dagster-dbt built it (its log names it)
         self.returncode: int | None = None
+        # dbt's own result (dbtRunnerResult) once it is done, if dbt got as far as making one
+        self.result: Any = None
         self._read = False
         self._records: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._invoke, args=(args[1:], env), daemon=True)
@@ -263,7 +232,7 @@ class DbtThread:
                      "DBT_LOG_FORMAT_FILE": "debug"}  # fmt: skip
             with _ONE_AT_A_TIME, environment({**env, **quiet}):
                 try:
-                    result = dbtRunner(callbacks=[forward]).invoke(argv)
+                    result = self.result = dbtRunner(callbacks=[forward]).invoke(argv)
                     # the CLI's exit codes: 1 for failed nodes, 2 for dbt's own error
                     returncode = 0 if result.success else 1 if result.exception is None else 2
                 finally:
