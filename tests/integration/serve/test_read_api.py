@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
 import os
 import subprocess
@@ -97,10 +98,17 @@ def api(built) -> Iterator[str]:
     process.wait(timeout=30)
 
 
+@functools.cache
+def _client() -> httpx.Client:
+    # one client for the module's requests: httpx.get() makes a client per call, and with it an
+    # SSL context from certifi's bundle (~20 ms each, the module's hundreds of requests)
+    return httpx.Client(timeout=60)
+
+
 def get(url: str, path: str, token: str | None = READ, **headers: str) -> httpx.Response:
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.get(f"{url}{path}", headers=headers, timeout=60)
+    return _client().get(f"{url}{path}", headers=headers)
 
 
 def warehouse(settings, sql: str) -> list[tuple]:
