@@ -104,8 +104,9 @@ bench: setup
 	$(BIN)/python -m bench.builds; b=$$?; \
 	$(BIN)/python -m bench.socrata --rows $(N); c=$$?; \
 	$(BIN)/python -m bench.api; g=$$?; \
+	$(BIN)/python -m bench.collector; k=$$?; \
 	test $$a -eq 0 && test $$b -eq 0 && test $$c -eq 0 && test $$d -eq 0 && test $$f -eq 0 \
-	  && test $$g -eq 0
+	  && test $$g -eq 0 && test $$k -eq 0
 
 # The soak (bench/README.md): random runs, kills and overlaps against one home, compared with an
 # in-order reference; SOAK_MINUTES (60), SOAK_SEED, SOAK_STEPS, SOAK_UNTIL_KILLS and

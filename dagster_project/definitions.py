@@ -37,6 +37,7 @@ from dagster_project.defs.warehouse.jobs import warehouse_job
 from dagster_project.lib.dbt_projects import dbt_cli, dbt_project
 from dagster_project.lib.partitions import daily_partitions
 from dagster_project.lib.upstream import patch_slot_wait
+from extract.runtime.collector import tune_collector
 from extract.settings import Settings, get_settings
 from extract.sources.endpoints import use_sandbox
 
@@ -64,6 +65,9 @@ def build_definitions(settings: Settings) -> Definitions:
     settings in a process)."""
     # a step waiting for a pool slot sleeps between its claims (Dagster 1.13 spins; upstream.py)
     patch_slot_wait()
+    # every Dagster process of the project loads these definitions first (extract/runtime/
+    # collector.py says why)
+    tune_collector()
     # Dagster's processes (the UI's and the daemon's runs, a multiprocess run's steps) begin
     # here, not in `gourmand`: in sandbox mode, sources that name no service reach the home's
     # sandbox as a command's do (extract/sources/endpoints.py)

@@ -99,6 +99,9 @@ def one_run_at_a_time(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Gourmand: an open ELT warehouse for local-business and civic data."""
+    from extract.runtime.collector import tune_collector
+
+    tune_collector()  # the collector's thresholds for dbt's and Dagster's heaps (why: there)
     # `gourmand sandbox` starts and stops the sandbox as asked: it is left to do so
     if ctx.invoked_subcommand == "sandbox" or ctx.resilient_parsing:
         return

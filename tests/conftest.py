@@ -36,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # step waits half a second, not the production 30 s (a setting like any other, read when
     # the definitions are built for a run's settings)
     os.environ.setdefault("GOURMAND_STEP_RETRY_DELAY", "0.5")
+    # the tests run dbt and Dagster in this process too: the collector as the product's
+    # processes have it (extract/runtime/collector.py)
+    from extract.runtime.collector import tune_collector
+
+    tune_collector()
 
 
 # The slowest files first, by their measured serial seconds (`--durations`, a quiet 2-core run):

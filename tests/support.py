@@ -348,7 +348,10 @@ CHILD = """
 import sys
 from datetime import date
 from pathlib import Path
+from extract.runtime.collector import tune_collector
 from tests.support import run_chain_day, settings_for
+
+tune_collector()
 
 home, dsn, url, day, work = sys.argv[1:6]
 server = type("Server", (), {"url": url})()
