@@ -43,26 +43,40 @@ def pytest_configure(config: pytest.Config) -> None:
     tune_collector()
 
 
-# The slowest files first, by their measured serial seconds (`--durations`, a quiet 2-core run):
-# `make test` hands whole files to two workers (--dist loadfile, --no-loadscope-reorder), in
-# this order. xdist's own order, by how many tests a file holds, put the slowest files (one test
-# each) last, and one worker ran them alone for the last ~4.5 minutes of the suite.
+# The slowest files first, by their measured seconds in a 2-worker `make test` (the file's
+# first test's start to its last's end, in one full run): `make test` hands whole files to two
+# workers (--dist loadfile, --no-loadscope-reorder), in this order. xdist's own order, by how
+# many tests a file holds, put the slowest files (one test each) last, and one worker ran them
+# alone for the last ~4.5 minutes of the suite. Every file over ~10 s is listed, so that the
+# suite ends on short ones and the two workers end within seconds of each other.
 SLOWEST_FILES = (
-    "e2e/test_replay.py",  # ~237 s
-    "e2e/test_overlapping_runs.py",  # ~223 s
-    "integration/dbt/test_dbt_dwh.py",  # ~200 s
-    "e2e/test_demo_command.py",  # ~153 s
-    "integration/dbt/test_socrata_replay.py",  # ~126 s
-    "integration/warehouse/test_bigquery.py",  # ~116 s
+    "e2e/test_overlapping_runs.py",  # ~198 s
+    "integration/dbt/test_dbt_dwh.py",  # ~167 s
+    "e2e/test_demo_command.py",  # ~143 s
+    "integration/warehouse/test_bigquery.py",  # ~109 s
+    "e2e/test_deployment.py",  # ~99 s
+    "integration/serve/test_read_api.py",  # ~92 s
     "e2e/test_daily_job.py",  # ~92 s
-    "integration/serve/test_read_api.py",
-    "e2e/test_bigquery_demo.py",  # ~75 s
-    "e2e/test_deployment.py",  # ~70 s
-    "e2e/test_quality.py",
-    "integration/dbt/test_reference_data_replay.py",
-    "integration/dbt/test_socrata_chain.py",
-    "e2e/test_dev_ui.py",
-    "integration/sources/hr/test_hr_export_order.py",
+    "e2e/test_replay.py",  # ~90 s
+    "e2e/test_dev_ui.py",  # ~83 s
+    "e2e/test_bigquery_demo.py",  # ~82 s
+    "e2e/test_quality.py",  # ~68 s
+    "integration/dbt/test_socrata_replay.py",  # ~55 s
+    "integration/dbt/test_reference_data_replay.py",  # ~45 s
+    "integration/sources/test_extract_load.py",  # ~43 s
+    "integration/dbt/test_socrata_chain.py",  # ~36 s
+    "integration/dbt/test_dbt_oltp.py",  # ~35 s
+    "e2e/test_dagster_extract.py",  # ~29 s
+    "integration/dbt/test_dwh_bigquery_sql.py",  # ~29 s
+    "e2e/test_dead_runs.py",  # ~21 s
+    "integration/serve/test_hr_api.py",  # ~19 s
+    "integration/sources/hr/test_hr_export_order.py",  # ~19 s
+    "e2e/test_hr_chain.py",  # ~16 s
+    "e2e/test_retries.py",  # ~16 s
+    "integration/sources/socrata/test_socrata.py",  # ~16 s
+    "integration/runtime/test_helper_processes.py",  # ~13 s
+    "unit/test_import_time.py",  # ~12 s
+    "e2e/test_alerts.py",  # ~11 s
 )
 
 

@@ -277,3 +277,11 @@ def test_only_upstream_py_reaches_below_dagsters_public_api():
         if path != allowed
     }  # fmt: skip
     assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_the_slowest_files_named_for_the_schedule_exist():
+    """tests/conftest.py orders the suite by SLOWEST_FILES: a renamed file would silently fall
+    back to collection order."""
+    from tests.conftest import SLOWEST_FILES
+
+    assert [name for name in SLOWEST_FILES if not (ROOT / "tests" / name).is_file()] == []
