@@ -181,9 +181,12 @@ def moto_endpoint() -> Iterator[str]:
 def bq_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A local BigQuery API (bqemulator, from `make bq-emulator`) on 127.0.0.1 for the session;
     a test takes a project of its own (`bq_settings`). Missing, it fails: never skipped."""
+    from extract.runtime.collector import THRESHOLDS
     from extract.sandbox.bigquery import BigQueryEmulator
 
-    emulator = BigQueryEmulator(ROOT, tmp_path_factory.mktemp("bqemulator")).start()
+    emulator = BigQueryEmulator(
+        ROOT, tmp_path_factory.mktemp("bqemulator"), gc_thresholds=THRESHOLDS
+    ).start()
     yield emulator
     emulator.stop()
 
