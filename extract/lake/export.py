@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import secrets
 import threading
 import time
@@ -159,6 +160,9 @@ def _normalized(batch: pa.RecordBatch, types: dict[str, pa.DataType]) -> pa.Reco
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
 
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+(?:-[0-9A-F]+)+")
+
+
 @contextmanager
 def _snapshot(settings: Settings) -> Iterator[tuple[Any, str]]:
     """One read-only snapshot for every stream of the export (psycopg2 connection, snapshot id):
@@ -170,6 +174,10 @@ def _snapshot(settings: Settings) -> Iterator[tuple[Any, str]]:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_export_snapshot()")
             snapshot = cur.fetchone()[0]
+        # SET TRANSACTION SNAPSHOT takes no bound parameter, so the id is written into the
+        # statement (_read): only in the shape Postgres gives it (hex parts joined by dashes)
+        if not SNAPSHOT_ID.fullmatch(snapshot):
+            raise RuntimeError(f"unexpected snapshot id from pg_export_snapshot(): {snapshot!r}")
         yield conn, snapshot
     finally:
         conn.rollback()

@@ -10,7 +10,8 @@ building three dbt test files, 10.2 s of that in 37 full collections.
 
 (2,000, 20, 100) collects young objects a third as often and the whole heap a tenth as often:
 1.5 s of 31 s for the same `gourmand materialize` (no full collection), 7.6 s of 92 s for the
-test worker, for a peak RSS 3-6% higher. Cycles are still collected, later. Larger young
+test worker, for a peak RSS up to 6% higher (the test worker; 0-3% for the
+`gourmand materialize`, 1.0x in the bench). Cycles are still collected, later. Larger young
 thresholds were slower (50,000: each young collection no longer fits the CPU's caches, 62 ms
 each). `bench/collector.py` measures it on a dbt build of a demo home.
 

@@ -252,3 +252,11 @@ def test_an_export_opens_a_reader_connection_per_stream_not_per_table(settings, 
     monkeypatch.setattr(export_mod, "_normalized", real_normalized)
     again = export_oltp(settings, full_refresh=True)
     assert again.rows == {"kinds": 2, **{f"t{i}": 1 for i in range(8)}}
+
+
+def test_only_a_snapshot_id_in_postgres_shape_reaches_set_transaction_snapshot():
+    """SET TRANSACTION SNAPSHOT takes no bound parameter: the id pg_export_snapshot() gave is
+    written into the statement only when it has the shape Postgres gives it."""
+    assert export_mod.SNAPSHOT_ID.fullmatch("00000003-0000001B-1")
+    for odd in ("", "1'; DROP TABLE oltp.kinds; --", "00000003-0000001b-1", "0000 0003-1"):
+        assert not export_mod.SNAPSHOT_ID.fullmatch(odd), odd
