@@ -11,12 +11,13 @@ import html
 import io
 import os
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extract.runtime.query import QueryError, run_query
+from extract.runtime.query import QueryError, Reader, reading
 from extract.settings import Settings
 from extract.warehouse.catalog import plain_value
 
@@ -40,20 +41,41 @@ class Page:
     charts: list[Chart] = field(default_factory=list)
 
 
+class _Data:
+    """The site's reads, one session per database for every chart: opening the DuckDB file
+    costs more than these small queries. A table not built yet (or no warehouse at all) is a
+    chart that says there is no data."""
+
+    def __init__(self, settings: Settings, stack: ExitStack) -> None:
+        self.settings, self._stack = settings, stack
+        self._readers: dict[str, Reader | None] = {}
+
+    def query(
+        self, target: str, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        if target not in self._readers:
+            try:
+                session = reading(self.settings, target, internal=True)
+                self._readers[target] = self._stack.enter_context(session)
+            except QueryError:
+                self._readers[target] = None
+        reader = self._readers[target]
+        if reader is None:
+            return [], []
+        try:
+            return reader.run(sql, params)
+        except QueryError:
+            return [], []
+
+
 def _warehouse(
-    settings: Settings, sql: str, params: Sequence[Any] | None = None
+    data: _Data, sql: str, params: Sequence[Any] | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    try:
-        return run_query(sql, target="warehouse", settings=settings, params=params, internal=True)
-    except QueryError:
-        return [], []  # a table not built yet: the chart says there is no data
+    return data.query("warehouse", sql, params)
 
 
-def _oltp(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    try:
-        return run_query(sql, settings=settings, internal=True)
-    except QueryError:
-        return [], []
+def _oltp(data: _Data, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    return data.query("oltp", sql)
 
 
 def _column(rows: Sequence[tuple[Any, ...]], i: int) -> list[Any]:
@@ -74,7 +96,7 @@ def _bars(rows: list[tuple], series: dict[str, int], barmode: str, y_title: str)
     return figure
 
 
-def _businesses(settings: Settings) -> Page:
+def _businesses(data: _Data) -> Page:
     import plotly.graph_objects as go
 
     page = Page(
@@ -84,7 +106,7 @@ def _businesses(settings: Settings) -> Page:
         "are rated, how their reviews grow, and how dense they are per county.",
     )
     columns, rows = _warehouse(
-        settings,
+        data,
         "select surveyed_on, count(*) as businesses, round(avg(rating), 3) as average_rating "
         "from dwh.fct_business_holding group by surveyed_on order by surveyed_on",
     )
@@ -116,7 +138,7 @@ def _businesses(settings: Settings) -> Page:
     )
 
     columns, rows = _warehouse(
-        settings,
+        data,
         "select payment_level_name, rating, businesses from marts.rating_distribution_by_price "
         "order by payment_level_id, rating",
     )
@@ -134,7 +156,7 @@ def _businesses(settings: Settings) -> Page:
     )
 
     columns, rows = _warehouse(
-        settings,
+        data,
         "select chain_name, review_count_change, first_review_count, last_review_count, "
         "first_day, last_day from marts.top_review_count_changes order by change_rank",
     )
@@ -147,7 +169,7 @@ def _businesses(settings: Settings) -> Page:
     )
 
     columns, rows = _warehouse(
-        settings,
+        data,
         "select county_name || ', ' || state_name as county, businesses_per_100k, "
         "open_businesses, population from marts.businesses_per_100k_by_county "
         "order by businesses_per_100k desc",
@@ -164,7 +186,7 @@ def _businesses(settings: Settings) -> Page:
     return page
 
 
-def _la311(settings: Settings) -> Page:
+def _la311(data: _Data) -> Page:
     import plotly.graph_objects as go
 
     page = Page(
@@ -174,7 +196,7 @@ def _la311(settings: Settings) -> Page:
         "asked for, how fast agencies close it, and where requests stay open.",
     )
     columns, rows = _warehouse(
-        settings,
+        data,
         "select created_month, request_type_name, requests, closed_requests "
         "from marts.service_requests_per_type_per_month order by created_month, request_type_name",
     )
@@ -194,7 +216,7 @@ def _la311(settings: Settings) -> Page:
     )
 
     columns, rows = _warehouse(
-        settings,
+        data,
         "select agency_code, median_days_to_close, average_days_to_close, closed_requests "
         "from marts.days_to_close_by_agency order by median_days_to_close desc",
     )
@@ -204,7 +226,7 @@ def _la311(settings: Settings) -> Page:
     )
 
     columns, rows = _warehouse(
-        settings,
+        data,
         "select coalesce(council_name, 'Unknown') as council, open_requests, median_age_days "
         "from marts.open_backlog_by_council order by open_requests desc",
     )
@@ -219,7 +241,7 @@ def _la311(settings: Settings) -> Page:
     return page
 
 
-def _hr(settings: Settings) -> Page:
+def _hr(data: _Data) -> Page:
     import plotly.graph_objects as go
 
     page = Page(
@@ -228,13 +250,13 @@ def _hr(settings: Settings) -> Page:
         "The two hiring KPIs: hires per department and quarter, and the "
         "departments that hired more than the mean, for the newest year with hires.",
     )
-    _, years = _warehouse(settings, "select max(year) from marts.hr_hires_by_quarter")
+    _, years = _warehouse(data, "select max(year) from marts.hr_hires_by_quarter")
     year = years[0][0] if years and years[0][0] is not None else None
     columns: list[str] = []
     rows: list[tuple[Any, ...]] = []
     if year is not None:
         columns, rows = _warehouse(
-            settings,
+            data,
             "select department, sum(q1) as q1, sum(q2) as q2, sum(q3) as q3, sum(q4) as q4 "
             "from marts.hr_hires_by_quarter where year = %s group by department "
             "order by department",
@@ -249,7 +271,7 @@ def _hr(settings: Settings) -> Page:
     columns, rows = [], []
     if year is not None:
         columns, rows = _warehouse(
-            settings,
+            data,
             "select department, hired from marts.hr_departments_above_mean "
             "where year = %s order by hired desc, department",
             [int(year)],
@@ -266,11 +288,11 @@ def _hr(settings: Settings) -> Page:
     return page
 
 
-def _quality(settings: Settings) -> Page:
+def _quality(data: _Data) -> Page:
 
     page = Page("quality", "Quality", "Every check's verdicts per day (quality.check_results).")
     columns, rows = _oltp(
-        settings,
+        data,
         "SELECT checked_at::date AS day, count(*) FILTER (WHERE passed) AS passed, "
         "count(*) FILTER (WHERE NOT passed) AS failed FROM quality.check_results "
         "GROUP BY 1 ORDER BY 1",
@@ -422,13 +444,9 @@ def build_site(settings: Settings, out: Path, runs: Sequence[dict[str, Any]] = (
     """Write the site into `out` (replaced page by page); returns the index page."""
     from plotly.offline import get_plotlyjs
 
-    pages = [
-        _businesses(settings),
-        _la311(settings),
-        _hr(settings),
-        _quality(settings),
-        _runs(runs),
-    ]
+    with ExitStack() as stack:
+        data = _Data(settings, stack)
+        pages = [_businesses(data), _la311(data), _hr(data), _quality(data), _runs(runs)]
     built = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     (out / "data").mkdir(parents=True, exist_ok=True)
 

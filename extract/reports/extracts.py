@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from extract.lake import files as lake_mod
-from extract.runtime.query import run_query
+from extract.runtime.query import reading
 from extract.settings import Settings
-from extract.warehouse.catalog import load_catalog, rows_as_csv, rows_as_parquet
+from extract.warehouse.catalog import Resource, load_catalog, rows_as_csv, rows_as_parquet
 
 FOLDER = "extracts"
 FORMATS = ("parquet", "csv")
@@ -46,37 +46,42 @@ def write_extracts(settings: Settings, built_at: str | None = None) -> list[Extr
     lake = lake_mod.open_lake(settings)
     built_at = built_at or datetime.now(UTC).isoformat()
     written = []
-    for resource in load_catalog(settings).values():
-        columns = ", ".join(c.name for c in resource.columns)
-        order = ", ".join(resource.key)
-        _, rows = run_query(
-            f"select {columns} from {resource.relation} order by {order}",
-            target="warehouse", settings=settings, internal=True,
-        )  # fmt: skip
-        folder = lake.path(FOLDER, resource.name)
-        dictionary = {
-            "name": resource.name,
-            "table": resource.relation,
-            "description": resource.description,
-            "rows": len(rows),
-            "built_at": built_at,
-            "key": list(resource.key),
-            "columns": [
-                {"name": c.name, "type": c.kind, "description": c.description}
-                for c in resource.columns
-            ],
-            "files": [f"{resource.name}.{fmt}" for fmt in FORMATS],
-        }
-        paths = {
-            "parquet": posixpath.join(folder, f"{resource.name}.parquet"),
-            "csv": posixpath.join(folder, f"{resource.name}.csv"),
-            "json": posixpath.join(folder, "dictionary.json"),
-        }
-        _write(lake, paths["parquet"], rows_as_parquet(resource, rows))
-        _write(lake, paths["csv"], rows_as_csv(resource, rows))
-        _write(lake, paths["json"], json.dumps(dictionary, indent=2).encode())
-        written.append(Extract(resource.name, len(rows), list(paths.values())))
+    catalog = load_catalog(settings)
+    with reading(settings, "warehouse", internal=True) as reader:
+        for resource in catalog.values():
+            columns = ", ".join(c.name for c in resource.columns)
+            order = ", ".join(resource.key)
+            _, rows = reader.run(f"select {columns} from {resource.relation} order by {order}")
+            written.append(_write_extract(lake, resource, rows, built_at))
     return written
+
+
+def _write_extract(
+    lake: lake_mod.Lake, resource: Resource, rows: list[tuple[Any, ...]], built_at: str
+) -> Extract:
+    """One table's Parquet, CSV and dictionary."""
+    folder = lake.path(FOLDER, resource.name)
+    dictionary = {
+        "name": resource.name,
+        "table": resource.relation,
+        "description": resource.description,
+        "rows": len(rows),
+        "built_at": built_at,
+        "key": list(resource.key),
+        "columns": [
+            {"name": c.name, "type": c.kind, "description": c.description} for c in resource.columns
+        ],
+        "files": [f"{resource.name}.{fmt}" for fmt in FORMATS],
+    }
+    paths = {
+        "parquet": posixpath.join(folder, f"{resource.name}.parquet"),
+        "csv": posixpath.join(folder, f"{resource.name}.csv"),
+        "json": posixpath.join(folder, "dictionary.json"),
+    }
+    _write(lake, paths["parquet"], rows_as_parquet(resource, rows))
+    _write(lake, paths["csv"], rows_as_csv(resource, rows))
+    _write(lake, paths["json"], json.dumps(dictionary, indent=2).encode())
+    return Extract(resource.name, len(rows), list(paths.values()))
 
 
 def list_extracts(settings: Settings) -> list[dict[str, Any]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from extract.settings import Settings
 
@@ -52,93 +52,105 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _oltp(
-    query: str, settings: Settings, params: Sequence[Any] | None = None, *, internal: bool = False
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+Rows = tuple[list[str], list[tuple[Any, ...]]]
+
+
+class _Postgres:
     """As the read-only role (extract/runtime/reader.py), never the pipeline's owner;
     `internal` reads (the pipeline's own checks and summaries) use the owner's read-only
     session."""
-    import psycopg2
 
-    from extract.runtime.postgres import connect
-    from extract.runtime.reader import ReaderUnavailable, connect_reader
+    def __init__(self, settings: Settings, internal: bool) -> None:
+        import psycopg2
 
-    try:
-        conn = connect(settings, read_only=True) if internal else connect_reader(settings)
-    except ReaderUnavailable as exc:
-        raise QueryError(str(exc)) from exc
-    except psycopg2.Error as exc:
-        raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
-    try:
-        with _deadline(settings, conn.cancel, internal) as fired, conn.cursor() as cur:
-            try:
-                cur.execute(query, params)
-                if cur.description is None:
-                    return [], []
-                return [d[0] for d in cur.description], list(cur.fetchall())
-            except psycopg2.errors.QueryCanceled as exc:
-                if fired.is_set():
-                    raise _too_long(settings) from exc
-                raise
-    except psycopg2.Error as exc:
-        raise QueryError(_one_line(exc)) from exc
-    finally:
-        conn.rollback()
-        conn.close()
+        from extract.runtime.postgres import connect
+        from extract.runtime.reader import ReaderUnavailable, connect_reader
+
+        self.settings, self.internal = settings, internal
+        try:
+            self.conn = connect(settings, read_only=True) if internal else connect_reader(settings)
+        except ReaderUnavailable as exc:
+            raise QueryError(str(exc)) from exc
+        except psycopg2.Error as exc:
+            raise QueryError(f"cannot connect as the read-only role: {_one_line(exc)}") from exc
+
+    def run(self, query: str, params: Sequence[Any] | None = None) -> Rows:
+        import psycopg2
+
+        try:
+            with (
+                _deadline(self.settings, self.conn.cancel, self.internal) as fired,
+                self.conn.cursor() as cur,
+            ):
+                try:
+                    cur.execute(query, params)
+                    if cur.description is None:
+                        return [], []
+                    return [d[0] for d in cur.description], list(cur.fetchall())
+                except psycopg2.errors.QueryCanceled as exc:
+                    if fired.is_set():
+                        raise _too_long(self.settings) from exc
+                    raise
+        except psycopg2.Error as exc:
+            raise QueryError(_one_line(exc)) from exc
+        finally:
+            # each statement in a transaction of its own, as when it had the connection to
+            # itself: a failed one leaves the session usable, and none holds a snapshot open
+            # while its caller works on the rows
+            self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def _warehouse(
-    query: str,
-    settings: Settings,
-    params: Sequence[Any] | None = None,
-    *,
-    internal: bool = False,
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    import duckdb
+class _DuckDB:
+    def __init__(self, settings: Settings, internal: bool) -> None:
+        import duckdb
 
-    if settings.warehouse == "postgres":
-        # the Postgres warehouse is schemas dwh / marts of the OLTP database
-        return _oltp(query, settings, params, internal=internal)
-    if settings.warehouse == "bigquery":
-        return _bigquery(query, settings, params, internal=internal)
-    if params is not None:
-        query = query.replace("%s", "?")  # DuckDB's placeholder
-    path = settings.warehouse_path
-    if not path.exists():
-        raise QueryError(f"no warehouse yet at {path}: build it first")
-    try:
-        # read-only, and no files but the database's own: no COPY TO, read_csv, ATTACH, INSTALL
-        # or LOAD; locked, so a query cannot SET it back. The pipeline's own reads may read
-        # the lake (the staging views are read_parquet over it).
-        config: dict[str, str | bool | int | float | list[str]] = (
-            {} if internal else {"enable_external_access": False, "lock_configuration": True}
-        )
-        con = duckdb.connect(str(path), read_only=True, config=config)
-    except duckdb.IOException as exc:
-        raise QueryError(
-            f"the warehouse {path} is locked by a writer (a run in progress?); "
-            f"try again when it finishes ({exc})"
-        ) from exc
-    try:
-        with _deadline(settings, con.interrupt, internal) as fired:
-            try:
-                cur = con.execute(query, list(params) if params is not None else None)
-                if cur.description is None:
-                    return [], []
-                return [d[0] for d in cur.description], list(cur.fetchall())
-            except duckdb.InterruptException as exc:
-                if fired.is_set():
-                    raise _too_long(settings) from exc
-                raise
-    except duckdb.PermissionException as exc:
-        raise QueryError(
-            f"{_one_line(exc)} (the read-only door opens no file: the dwh_staging views read "
-            "the lake's files, so query dwh.* and marts.*)"
-        ) from exc
-    except duckdb.Error as exc:
-        raise QueryError(_one_line(exc)) from exc
-    finally:
-        con.close()
+        self.settings, self.internal = settings, internal
+        path = settings.warehouse_path
+        if not path.exists():
+            raise QueryError(f"no warehouse yet at {path}: build it first")
+        try:
+            # read-only, and no files but the database's own: no COPY TO, read_csv, ATTACH,
+            # INSTALL or LOAD; locked, so a query cannot SET it back. The pipeline's own reads
+            # may read the lake (the staging views are read_parquet over it).
+            config: dict[str, str | bool | int | float | list[str]] = (
+                {} if internal else {"enable_external_access": False, "lock_configuration": True}
+            )
+            self.con = duckdb.connect(str(path), read_only=True, config=config)
+        except duckdb.IOException as exc:
+            raise QueryError(
+                f"the warehouse {path} is locked by a writer (a run in progress?); "
+                f"try again when it finishes ({exc})"
+            ) from exc
+
+    def run(self, query: str, params: Sequence[Any] | None = None) -> Rows:
+        import duckdb
+
+        if params is not None:
+            query = query.replace("%s", "?")  # DuckDB's placeholder
+        try:
+            with _deadline(self.settings, self.con.interrupt, self.internal) as fired:
+                try:
+                    cur = self.con.execute(query, list(params) if params is not None else None)
+                    if cur.description is None:
+                        return [], []
+                    return [d[0] for d in cur.description], list(cur.fetchall())
+                except duckdb.InterruptException as exc:
+                    if fired.is_set():
+                        raise _too_long(self.settings) from exc
+                    raise
+        except duckdb.PermissionException as exc:
+            raise QueryError(
+                f"{_one_line(exc)} (the read-only door opens no file: the dwh_staging views "
+                "read the lake's files, so query dwh.* and marts.*)"
+            ) from exc
+        except duckdb.Error as exc:
+            raise QueryError(_one_line(exc)) from exc
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def _bigquery_parameters(query: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -162,55 +174,86 @@ def _bigquery_parameters(query: str, params: Sequence[Any]) -> tuple[str, list[A
     return text, bound
 
 
-def _bigquery(
-    query: str,
-    settings: Settings,
-    params: Sequence[Any] | None = None,
-    *,
-    internal: bool = False,
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+class _BigQuery:
     """On BigQuery, least privilege is the credentials' IAM role (a reader's service account
     holds BigQuery Data Viewer and Job User only, docs/operations.md). On top of it a person's
     query is dry-run first and refused unless it is a SELECT, and may scan at most
     GOURMAND_BQ_MAX_BYTES_BILLED bytes. The pipeline's own (`internal`) queries are written in
     the Postgres dialect the other warehouses share and transpiled here."""
-    from google.api_core.exceptions import GoogleAPIError
-    from google.cloud import bigquery
 
-    from extract.runtime.bigquery import client
+    def __init__(self, settings: Settings, internal: bool) -> None:
+        from extract.runtime.bigquery import client
 
-    bq = client(settings)
-    if internal:
-        # the pipeline's own queries are written once for Postgres and DuckDB
-        import sqlglot
+        self.settings, self.internal = settings, internal
+        self.bq = client(settings)
 
-        query = sqlglot.transpile(query, read="postgres", write="bigquery")[0]
-    bound: list[Any] = []
-    if params is not None:
-        query, bound = _bigquery_parameters(query, params)
-    try:
-        if not internal:
-            dry = bq.query(
-                query,
-                job_config=bigquery.QueryJobConfig(dry_run=True, query_parameters=bound),
-            )
-            if (dry.statement_type or "SELECT").upper() != "SELECT":
-                raise QueryError(
-                    f"the warehouse door is read-only: a {dry.statement_type} is refused"
+    def run(self, query: str, params: Sequence[Any] | None = None) -> Rows:
+        from google.api_core.exceptions import GoogleAPIError
+        from google.cloud import bigquery
+
+        if self.internal:
+            # the pipeline's own queries are written once for Postgres and DuckDB
+            import sqlglot
+
+            query = sqlglot.transpile(query, read="postgres", write="bigquery")[0]
+        bound: list[Any] = []
+        if params is not None:
+            query, bound = _bigquery_parameters(query, params)
+        try:
+            if not self.internal:
+                dry = self.bq.query(
+                    query,
+                    job_config=bigquery.QueryJobConfig(dry_run=True, query_parameters=bound),
                 )
-        config = bigquery.QueryJobConfig(query_parameters=bound)
-        if not internal and settings.bq_max_bytes_billed:
-            config.maximum_bytes_billed = settings.bq_max_bytes_billed
-        result = bq.query(query, job_config=config).result()
-        columns = [field.name for field in result.schema or []]
-        return columns, [tuple(row.values()) for row in result]
-    except GoogleAPIError as exc:
-        message = (getattr(exc, "message", None) or str(exc)).strip().splitlines()[0]
-        # the client prefixes the HTTP call ("POST http://…/jobs?…: "); the database's own
-        # sentence is what a person needs
-        raise QueryError(re.sub(r"^[A-Z]+ \S+: ", "", message)) from exc
+                if (dry.statement_type or "SELECT").upper() != "SELECT":
+                    raise QueryError(
+                        f"the warehouse door is read-only: a {dry.statement_type} is refused"
+                    )
+            config = bigquery.QueryJobConfig(query_parameters=bound)
+            if not self.internal and self.settings.bq_max_bytes_billed:
+                config.maximum_bytes_billed = self.settings.bq_max_bytes_billed
+            result = self.bq.query(query, job_config=config).result()
+            columns = [field.name for field in result.schema or []]
+            return columns, [tuple(row.values()) for row in result]
+        except GoogleAPIError as exc:
+            message = (getattr(exc, "message", None) or str(exc)).strip().splitlines()[0]
+            # the client prefixes the HTTP call ("POST http://…/jobs?…: "); the database's own
+            # sentence is what a person needs
+            raise QueryError(re.sub(r"^[A-Z]+ \S+: ", "", message)) from exc
+
+    def close(self) -> None:
+        self.bq.close()
+
+
+class Reader(Protocol):
+    """One read-only session: `run` one statement at a time, each with its own deadline."""
+
+    def run(self, query: str, params: Sequence[Any] | None = None) -> Rows: ...
+
+
+@contextmanager
+def reading(
+    settings: Settings, target: str = "oltp", *, internal: bool = False
+) -> Iterator[Reader]:
+    """One connection for several statements (a catalog, a set of extracts): opening the
+    DuckDB file or a Postgres session costs more than a small query, ~20-80 ms each.
+    `target` and `internal` as for `run_query`."""
+    session: _Postgres | _DuckDB | _BigQuery
+    if target == "oltp":
+        session = _Postgres(settings, internal)
+    elif target != "warehouse":
+        raise QueryError(f"unknown target {target!r}: use oltp or warehouse")
+    elif settings.warehouse == "postgres":
+        # the Postgres warehouse is schemas dwh / marts of the OLTP database
+        session = _Postgres(settings, internal)
+    elif settings.warehouse == "bigquery":
+        session = _BigQuery(settings, internal)
+    else:
+        session = _DuckDB(settings, internal)
+    try:
+        yield session
     finally:
-        bq.close()
+        session.close()
 
 
 def run_query(
@@ -220,17 +263,14 @@ def run_query(
     settings: Settings,
     params: Sequence[Any] | None = None,
     internal: bool = False,
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+) -> Rows:
     """Run one statement read-only; writes are refused by the database itself. `params` are
     bound to `%s` placeholders on every target (as DuckDB's `?` and BigQuery's typed @p0, ...).
     Anything a person or a request asks reads through the read-only door; `internal` is for
     the pipeline's own reads (its checks, the demo's summary), never for a query it was
     given."""
-    if target == "oltp":
-        return _oltp(query, settings, params, internal=internal)
-    if target == "warehouse":
-        return _warehouse(query, settings, params, internal=internal)
-    raise QueryError(f"unknown target {target!r}: use oltp or warehouse")
+    with reading(settings, target, internal=internal) as reader:
+        return reader.run(query, params)
 
 
 def warehouse_tables(
@@ -265,8 +305,13 @@ def warehouse_tables(
     return [(str(schema), str(name)) for schema, name in rows]
 
 
-def warehouse_columns(settings: Settings, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, type as the warehouse spells it) of one warehouse table, in order; [] if none."""
+def warehouse_columns(
+    settings: Settings, tables: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(schema, table) -> its columns (name, type as the warehouse spells it), in order, for
+    each of `tables` that exists: one statement for all of them (one client on BigQuery), not
+    one connection per table."""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     if settings.warehouse == "bigquery":
         from google.api_core.exceptions import NotFound
 
@@ -274,17 +319,28 @@ def warehouse_columns(settings: Settings, schema: str, table: str) -> list[tuple
 
         bq = client(settings)
         try:
-            return [(f.name, f.field_type) for f in bq.get_table(f"{schema}.{table}").schema]
-        except NotFound:
-            return []
+            for schema, table in tables:
+                try:
+                    fields = bq.get_table(f"{schema}.{table}").schema
+                except NotFound:
+                    continue
+                found[(schema, table)] = [(f.name, f.field_type) for f in fields]
         finally:
             bq.close()
+        return found
+    schemas = sorted({schema for schema, _ in tables})
+    if not schemas:
+        return found
     _, rows = run_query(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = %s and table_name = %s order by ordinal_position",
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        f"where table_schema in ({', '.join(['%s'] * len(schemas))}) "
+        "order by table_schema, table_name, ordinal_position",
         target="warehouse",
         settings=settings,
-        params=[schema, table],
+        params=schemas,
         internal=True,
     )
-    return [(str(name), str(kind)) for name, kind in rows]
+    for schema, table, name, kind in rows:
+        if (schema, table) in tables:
+            found.setdefault((str(schema), str(table)), []).append((str(name), str(kind)))
+    return found

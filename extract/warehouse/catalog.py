@@ -126,14 +126,18 @@ def _keys(manifest: dict[str, Any], unique_id: str) -> tuple[str, ...]:
 def load_catalog(settings: Settings) -> dict[str, Resource]:
     """The served tables that exist in the warehouse, by name."""
     manifest = json.loads(manifest_path(settings).read_text())
+    served = {
+        unique_id: node
+        for unique_id, node in sorted(manifest["nodes"].items())
+        if node.get("resource_type") == "model"
+        and node["schema"] in SERVED
+        and SERVED[node["schema"]](node["name"])
+    }
+    built = warehouse_columns(settings, {(n["schema"], n["name"]) for n in served.values()})
     resources: dict[str, Resource] = {}
-    for unique_id, node in sorted(manifest["nodes"].items()):
-        if node.get("resource_type") != "model":
-            continue
+    for unique_id, node in served.items():
         schema, name = node["schema"], node["name"]
-        if schema not in SERVED or not SERVED[schema](name):
-            continue
-        typed = warehouse_columns(settings, schema, name)
+        typed = built.get((schema, name))
         if not typed:
             continue  # not built yet
         described = node.get("columns") or {}

@@ -181,6 +181,39 @@ def test_values_are_bound_not_interpolated(make_settings):
     assert run_query("select 'a%' like 'a%%'", settings=settings)[1] == [(True,)]
 
 
+def test_one_session_answers_statement_after_statement_and_survives_a_failed_one(
+    make_settings,
+):
+    """`reading` keeps one connection for several statements (the catalog, the extracts): a
+    statement that fails leaves the session answering, on Postgres and on DuckDB, and the
+    session is as read-only as a single query."""
+    import duckdb
+
+    from extract.runtime.query import reading
+
+    settings = make_settings()
+    _prepare(settings)
+    with reading(settings, "oltp") as reader:
+        pid = reader.run("select pg_backend_pid()")[1]
+        with pytest.raises(QueryError, match="no_such_table"):
+            reader.run("select * from oltp.no_such_table")
+        with pytest.raises(QueryError):
+            reader.run("create table oltp.x5 (i int)")
+        assert reader.run("select i from oltp.thing where i = %s", [1])[1] == [(1,)]
+        assert reader.run("select pg_backend_pid()")[1] == pid  # the same connection
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("create schema dwh; create table dwh.fact as select 2 as i")
+    con.close()
+    with reading(settings, "warehouse") as reader:
+        with pytest.raises(QueryError, match="no_such_table"):
+            reader.run("select * from dwh.no_such_table")
+        with pytest.raises(QueryError):
+            reader.run("create table dwh.x (i int)")
+        assert reader.run("select i from dwh.fact where i = %s", [2])[1] == [(2,)]
+    assert pg_rows(settings, "select to_regclass('oltp.x5') is null")[0] == (True,)
+
+
 def test_the_staging_views_are_for_the_pipeline_not_the_door(tmp_path):
     """A view over lake files answers the pipeline's own reads; through the read-only door it
     is refused in one line that says to query dwh and marts."""

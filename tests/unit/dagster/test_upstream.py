@@ -92,3 +92,26 @@ def test_4_the_sqlite_event_log_still_connects_through_what_the_pooled_one_repla
         assert [e.run_id for e in storage.get_logs_for_run("r1")] == ["r1"]
     finally:
         storage.dispose()
+
+
+def test_4_the_sqlite_event_log_asks_has_table_per_asset_check_event(tmp_path, monkeypatch):
+    """Item 4, `has_table`: the pinned storage still asks it for asset check events (what makes
+    remembering it worth it), the pooled one answers from memory once a table was seen, and
+    still says False for a table that is not there."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    assert "has_table" in inspect.getsource(SqlEventLogStorage.supports_asset_checks.fget)  # type: ignore[attr-defined]
+    assert "has_table" in vars(SqliteEventLogStorage)
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    try:
+        assert storage.supports_asset_checks
+        assert not storage.has_table("no_such_table")
+        asked: list[str] = []
+        monkeypatch.setattr(
+            SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or False
+        )
+        assert storage.supports_asset_checks  # remembered: the parent is not asked again
+        assert not storage.has_table("no_such_table")  # a missing table is asked again
+        assert asked == ["no_such_table"]
+    finally:
+        storage.dispose()
