@@ -693,10 +693,16 @@ def extracts_command() -> None:
     <lake>/extracts/; the Dagster asset serving/extracts does it after every build)."""
     from extract.reports.extracts import write_extracts
     from extract.warehouse.builds import last_build
+    from extract.warehouse.load import writer
 
     settings = get_settings()
-    for written in write_extracts(settings, (last_build(settings) or {}).get("at")):
-        console.print(f"{written.name}: {written.rows:,} rows")
+    # the extracts read the DuckDB file through one connection: a build started meanwhile could
+    # not open it for writing, so it waits for this as for another build (the Dagster asset is
+    # in the warehouse pool for the same reason)
+    with writer(settings):
+        written = write_extracts(settings, (last_build(settings) or {}).get("at"))
+    for extract in written:
+        console.print(f"{extract.name}: {extract.rows:,} rows")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import settings_for
+from tests.support import GOURMAND, home_env, settings_for
 
 HOLD_WRITER = """
 import sys, time, duckdb
@@ -40,3 +41,26 @@ def test_a_reader_gets_a_message_while_a_writer_holds_the_file(tmp_path: Path):
     assert run_query("select i from dwh.t", target="warehouse", settings=settings)[1] == [(1,)]
     with pytest.raises(QueryError):
         run_query("create table dwh.u (i int)", target="warehouse", settings=settings)
+
+
+def test_gourmand_extracts_waits_for_a_build_instead_of_failing_it(tmp_path: Path, fresh_dsn):
+    """`gourmand extracts` reads the file through one connection for all its tables, which a
+    build starting meanwhile could not open for writing: it takes the warehouse lock builds
+    take, so it waits for a build in progress (and a build waits for it)."""
+    import duckdb
+
+    from extract.runtime.locks import WAREHOUSE, home_lock
+
+    env = home_env(tmp_path / "home", fresh_dsn)
+    settings = settings_for(tmp_path / "home", fresh_dsn)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(settings.warehouse_path)).close()
+    with home_lock(settings, WAREHOUSE, "a warehouse build"):
+        command = subprocess.Popen(
+            [GOURMAND, "extracts"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        time.sleep(4)
+        assert command.poll() is None, command.communicate()  # still waiting
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 0, out + err
