@@ -682,9 +682,12 @@ def report_dashboards(out: Path | None) -> None:
     """Write the dashboards site (the Dagster asset serving/dashboards does it after every
     build; this writes it now, without the pipeline-runs figures); print its index page."""
     from extract.reports.dashboards import build_site
+    from extract.warehouse.load import writer
 
     settings = get_settings()
-    click.echo(build_site(settings, out or settings.home / "reports" / "site"))
+    with writer(settings):  # one connection for every chart, as `gourmand extracts` (why: there)
+        index = build_site(settings, out or settings.home / "reports" / "site")
+    click.echo(index)
 
 
 @main.command("extracts")

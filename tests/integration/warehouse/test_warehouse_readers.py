@@ -43,10 +43,14 @@ def test_a_reader_gets_a_message_while_a_writer_holds_the_file(tmp_path: Path):
         run_query("create table dwh.u (i int)", target="warehouse", settings=settings)
 
 
-def test_gourmand_extracts_waits_for_a_build_instead_of_failing_it(tmp_path: Path, fresh_dsn):
-    """`gourmand extracts` reads the file through one connection for all its tables, which a
-    build starting meanwhile could not open for writing: it takes the warehouse lock builds
-    take, so it waits for a build in progress (and a build waits for it)."""
+@pytest.mark.parametrize("command", [["extracts"], ["report", "dashboards"]])
+def test_extracts_and_dashboards_wait_for_a_build_instead_of_failing_it(
+    tmp_path: Path, fresh_dsn, command
+):
+    """`gourmand extracts` and `gourmand report dashboards` read the file through one
+    connection for all their tables, which a build starting meanwhile could not open for
+    writing: they take the warehouse lock builds take, so they wait for a build in progress
+    (and a build waits for them)."""
     import duckdb
 
     from extract.runtime.locks import WAREHOUSE, home_lock
@@ -57,7 +61,7 @@ def test_gourmand_extracts_waits_for_a_build_instead_of_failing_it(tmp_path: Pat
     duckdb.connect(str(settings.warehouse_path)).close()
     with home_lock(settings, WAREHOUSE, "a warehouse build"):
         command = subprocess.Popen(
-            [GOURMAND, "extracts"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [GOURMAND, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
         time.sleep(4)
