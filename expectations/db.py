@@ -33,8 +33,12 @@ def warehouse_frame(settings: Settings, sql: str) -> Any:
     """One query on the warehouse (DuckDB read-only, or the Postgres warehouse) as a DataFrame."""
     import pandas as pd
 
+    from extract.runtime.publication import WORKING
     from extract.runtime.query import run_query
 
-    # the pipeline's own check, not an analyst's query
-    columns, rows = run_query(sql, target="warehouse", settings=settings, internal=True)
+    # the pipeline's own check, not an analyst's query: the audit of the run's build, before
+    # it is published (extract/runtime/publication.py)
+    columns, rows = run_query(
+        sql, target="warehouse", settings=settings, internal=True, build=WORKING
+    )
     return pd.DataFrame(rows, columns=columns)

@@ -160,11 +160,12 @@ def _lake_keys(settings: Settings, rule: Rule) -> list[str]:
 
 
 def _warehouse_keys(settings: Settings, sql: str) -> list[str]:
+    from extract.runtime.publication import WORKING
     from extract.runtime.query import run_query
 
-    return [
-        str(r[0]) for r in run_query(sql, target="warehouse", settings=settings, internal=True)[1]
-    ]
+    # the run's build, audited before it is published
+    _, rows = run_query(sql, target="warehouse", settings=settings, internal=True, build=WORKING)
+    return [str(r[0]) for r in rows]
 
 
 def reconcile(settings: Settings, rule: Rule) -> Outcome:

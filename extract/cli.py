@@ -493,16 +493,27 @@ def demo(days: int | None) -> None:
     default="table",
     show_default=True,
 )
+@click.option(
+    "--build",
+    help="A kept warehouse build to read by its id (default: the published one; see "
+    "`gourmand builds`).",
+)
 @click.argument("query")
-def sql(target: str, fmt: str, query: str) -> None:
+def sql(target: str, fmt: str, build: str | None, query: str) -> None:
     """Run one read-only query and print the result."""
-    from extract.runtime.query import QueryError, run_query
+    from extract.runtime.query import QueryError, reading
 
+    if build and target != "warehouse":
+        raise click.UsageError("--build reads a warehouse build: use it with --target warehouse")
     try:
-        columns, rows = run_query(query, target=target, settings=get_settings())
+        with reading(get_settings(), target, build=build) as reader:
+            columns, rows = reader.run(query)
     except QueryError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
+    if reader.build:
+        # on stderr: the answer on stdout stays the table, CSV or JSON asked for
+        click.echo(f"warehouse build {reader.build}", err=True)
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -518,6 +529,20 @@ def sql(target: str, fmt: str, query: str) -> None:
         for r in rows:
             table.add_row(*("" if v is None else str(v) for v in r))
         Console().print(table)
+
+
+@main.command("builds")
+def builds_command() -> None:
+    """List the kept builds of the DuckDB warehouse, newest first, and which one is published
+    (readers read it; `gourmand sql --build ID` reads another)."""
+    from extract.runtime.publication import builds
+
+    table = Table()
+    for column in ("build", "written", "published"):
+        table.add_column(column)
+    for build in builds(get_settings()):
+        table.add_row(build["id"], build["at"], "yes" if build["published"] else "")
+    Console().print(table)
 
 
 @main.command("quality-report")
@@ -682,12 +707,9 @@ def report_dashboards(out: Path | None) -> None:
     """Write the dashboards site (the Dagster asset serving/dashboards does it after every
     build; this writes it now, without the pipeline-runs figures); print its index page."""
     from extract.reports.dashboards import build_site
-    from extract.warehouse.load import writer
 
     settings = get_settings()
-    with writer(settings):  # one connection for every chart, as `gourmand extracts` (why: there)
-        index = build_site(settings, out or settings.home / "reports" / "site")
-    click.echo(index)
+    click.echo(build_site(settings, out or settings.home / "reports" / "site"))
 
 
 @main.command("extracts")
@@ -696,14 +718,10 @@ def extracts_command() -> None:
     <lake>/extracts/; the Dagster asset serving/extracts does it after every build)."""
     from extract.reports.extracts import write_extracts
     from extract.warehouse.builds import last_build
-    from extract.warehouse.load import writer
 
     settings = get_settings()
-    # the extracts read the DuckDB file through one connection: a build started meanwhile could
-    # not open it for writing, so it waits for this as for another build (the Dagster asset is
-    # in the warehouse pool for the same reason)
-    with writer(settings):
-        written = write_extracts(settings, (last_build(settings) or {}).get("at"))
+    # from the published build, which no run writes: a build in progress goes on meanwhile
+    written = write_extracts(settings, (last_build(settings) or {}).get("at"))
     for extract in written:
         console.print(f"{extract.name}: {extract.rows:,} rows")
 

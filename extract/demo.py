@@ -207,7 +207,17 @@ def _print_where(settings: Settings) -> None:
     where = "embedded pgserver" if settings.embedded_postgres else "GOURMAND_OLTP_DSN"
     console.print(f"postgres     {info.host}:{info.port}/{info.database} ({where})")
     console.print(f"lake         {settings.lake_url}")
-    warehouse = settings.warehouse_path if settings.warehouse == "duckdb" else settings.warehouse
+    warehouse: object = settings.warehouse
+    if settings.warehouse == "duckdb":
+        from extract.runtime.publication import build_path, published
+
+        record = published(settings)
+        # what readers read: the published build, not the file the next run writes
+        warehouse = (
+            build_path(settings, str(record["id"]))
+            if record
+            else f"{settings.warehouse_path} (no build published yet)"
+        )
     console.print(f"warehouse    {warehouse}")
     console.print(f"dagster home {settings.dagster_home}")
 

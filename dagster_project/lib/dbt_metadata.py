@@ -16,6 +16,7 @@ from typing import Any
 
 from dagster import AssetMaterialization, Output
 
+from extract.runtime.publication import WORKING
 from extract.runtime.query import QueryError, run_query
 from extract.settings import Settings
 
@@ -44,7 +45,8 @@ def count_rows(relations: dict[str, str], target: str, settings: Settings) -> di
         f"select '{uid}' as node, count(*) as n from {relation}"
         for uid, relation in sorted(relations.items())
     )
-    _, rows = run_query(query, target=target, settings=settings)
+    # the run's own build (on the warehouse: the one it is writing, not yet published)
+    _, rows = run_query(query, target=target, settings=settings, build=WORKING)
     return {str(uid): int(n) for uid, n in rows}
 
 

@@ -1,5 +1,6 @@
 """The Dagster home of a Gourmand home: created on first use, telemetry off, and one pool slot
-each for the DuckDB warehouse (DuckDB allows one writing process per file) and the OLTP model."""
+for the OLTP model. (The warehouse's runs take turns through its build lease instead:
+extract/runtime/publication.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 from extract.settings import Settings
 
-WAREHOUSE_POOL = "duckdb_warehouse"
 OLTP_POOL = "oltp_model"
 
 # what the first versions wrote, without the header line: replaced like a generated file
@@ -34,8 +34,8 @@ INSTANCE_CONFIG = """\
 {generated}
 telemetry:
   enabled: false
-# Ops that declare a pool get one slot per pool: duckdb_warehouse (the dbt_dwh assets), so two
-# runs never write the warehouse file at once, and oltp_model (the dbt_oltp build).
+# Ops that declare a pool get one slot per pool: oltp_model (the dbt_oltp build). The warehouse's
+# runs take turns through its build lease (extract/runtime/publication.py).
 concurrency:
   pools:
     default_limit: 1

@@ -55,6 +55,13 @@ def _resolve(definitions: Any, selection: str) -> tuple[tuple[str, ...], Any]:
         raise SelectionError(f"cannot read the selection {selection!r}: {exc}") from exc
     if not keys:
         raise SelectionError(f"{selection!r} selects no asset")
+    # a selection that writes the warehouse publishes it: readers see nothing of a build before
+    # its publication (extract/runtime/publication.py)
+    from dagster_project.lib.translators import PUBLISHED
+
+    graph = definitions.resolve_asset_graph()
+    if graph.has(PUBLISHED) and keys & set(graph.get(PUBLISHED).parent_keys):
+        keys = {*keys, PUBLISHED}
     return tuple(sorted(k.to_user_string() for k in keys)), keys
 
 

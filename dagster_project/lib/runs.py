@@ -104,6 +104,15 @@ def run_alive(instance: Any, run_id: str) -> tuple[bool, tuple[int, ...]]:
     return any(process_alive(pid, at) for pid, at in processes), pids
 
 
+def run_unfinished(instance: Any, run_id: str) -> bool:
+    """Whether run `run_id` may still do work: known to the instance, not finished, and alive
+    (a run killed with `kill -9` stays STARTED in the instance until it is reaped)."""
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.is_finished:
+        return False
+    return run_alive(instance, run_id)[0]
+
+
 def unfinished_runs(instance: Any) -> Iterable[Any]:
     """The runs not finished yet (started, starting or being canceled)."""
     from dagster import DagsterRunStatus, RunsFilter

@@ -20,6 +20,8 @@ from extract.sources.spec import SourceSpec
 # The HR chain is one group from raw_hr to the report, across layers; its dbt folders declare
 # it (`+meta: {dagster: {group: hr}}`), and the lake export's HR tables follow their models.
 HR_GROUP = "hr"
+# the warehouse's publication: downstream of every dbt_dwh model, upstream of what serves them
+PUBLISHED = AssetKey(["warehouse", "published"])
 
 # Extraction order that is data, not convenience: Yelp searches the counties Census loaded.
 SOURCE_UPSTREAMS: dict[str, tuple[AssetKey, ...]] = {

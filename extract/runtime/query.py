@@ -60,6 +60,8 @@ class _Postgres:
     `internal` reads (the pipeline's own checks and summaries) use the owner's read-only
     session."""
 
+    build = ""  # built in place: no build of its own to name
+
     def __init__(self, settings: Settings, internal: bool) -> None:
         import psycopg2
 
@@ -104,12 +106,21 @@ class _Postgres:
 
 
 class _DuckDB:
-    def __init__(self, settings: Settings, internal: bool) -> None:
+    """One build of the DuckDB warehouse (extract/runtime/publication.py): the published one,
+    a kept one by its id, or the working file a run audits (`WORKING`)."""
+
+    def __init__(self, settings: Settings, internal: bool, build: str | None) -> None:
         import duckdb
 
+        from extract.runtime.publication import WORKING, UnknownBuild, published, read_path
+
         self.settings, self.internal = settings, internal
-        path = settings.warehouse_path
-        if not path.exists():
+        try:
+            path = read_path(settings, build)
+        except UnknownBuild as exc:
+            raise QueryError(str(exc)) from exc
+        self.build = build or str((published(settings) or {}).get("id", ""))
+        if build == WORKING and not path.exists():
             raise QueryError(f"no warehouse yet at {path}: build it first")
         try:
             # read-only, and no files but the database's own: no COPY TO, read_csv, ATTACH,
@@ -181,6 +192,8 @@ class _BigQuery:
     GOURMAND_BQ_MAX_BYTES_BILLED bytes. The pipeline's own (`internal`) queries are written in
     the Postgres dialect the other warehouses share and transpiled here."""
 
+    build = ""  # built in place: no build of its own to name
+
     def __init__(self, settings: Settings, internal: bool) -> None:
         from extract.runtime.bigquery import client
 
@@ -226,30 +239,36 @@ class _BigQuery:
 
 
 class Reader(Protocol):
-    """One read-only session: `run` one statement at a time, each with its own deadline."""
+    """One read-only session: `run` one statement at a time, each with its own deadline;
+    `build` names the DuckDB build every statement reads ("" where there is none)."""
+
+    build: str
 
     def run(self, query: str, params: Sequence[Any] | None = None) -> Rows: ...
 
 
 @contextmanager
 def reading(
-    settings: Settings, target: str = "oltp", *, internal: bool = False
+    settings: Settings, target: str = "oltp", *, internal: bool = False, build: str | None = None
 ) -> Iterator[Reader]:
     """One connection for several statements (a catalog, a set of extracts): opening the
-    DuckDB file or a Postgres session costs more than a small query, ~20-80 ms each.
-    `target` and `internal` as for `run_query`."""
+    DuckDB file or a Postgres session costs more than a small query, ~20-80 ms each, and every
+    statement of the session reads the same build. `target`, `internal` and `build` as for
+    `run_query`."""
     session: _Postgres | _DuckDB | _BigQuery
     if target == "oltp":
         session = _Postgres(settings, internal)
     elif target != "warehouse":
         raise QueryError(f"unknown target {target!r}: use oltp or warehouse")
+    elif settings.warehouse == "duckdb":
+        session = _DuckDB(settings, internal, build)
+    elif build not in (None, "working"):
+        raise QueryError(f"builds are kept on the DuckDB warehouse, not on {settings.warehouse}")
     elif settings.warehouse == "postgres":
         # the Postgres warehouse is schemas dwh / marts of the OLTP database
         session = _Postgres(settings, internal)
-    elif settings.warehouse == "bigquery":
-        session = _BigQuery(settings, internal)
     else:
-        session = _DuckDB(settings, internal)
+        session = _BigQuery(settings, internal)
     try:
         yield session
     finally:
@@ -263,13 +282,15 @@ def run_query(
     settings: Settings,
     params: Sequence[Any] | None = None,
     internal: bool = False,
+    build: str | None = None,
 ) -> Rows:
     """Run one statement read-only; writes are refused by the database itself. `params` are
     bound to `%s` placeholders on every target (as DuckDB's `?` and BigQuery's typed @p0, ...).
     Anything a person or a request asks reads through the read-only door; `internal` is for
     the pipeline's own reads (its checks, the demo's summary), never for a query it was
-    given."""
-    with reading(settings, target, internal=internal) as reader:
+    given. On DuckDB, `build` picks what is read: the published build (None), a kept build by
+    its id, or `"working"`, the build a run is auditing (extract/runtime/publication.py)."""
+    with reading(settings, target, internal=internal, build=build) as reader:
         return reader.run(query, params)
 
 

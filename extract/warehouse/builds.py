@@ -2,7 +2,8 @@
 
 A successful warehouse build records itself (`record_build`, called by the Dagster warehouse
 assets when their `dbt build` succeeds). The stamp is that record, and on DuckDB also the
-file's modification time, so a build run by hand with dbt changes it too. A stamp that changes
+publication's pointer (extract/runtime/publication.py), so a build published outside Dagster
+changes it too. A stamp that changes
 makes every cached answer and ETag of the earlier one unreachable: nothing stale is served.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from extract.runtime.publication import pointer_path
 from extract.settings import Settings
 
 
@@ -23,9 +25,10 @@ def _record_path(settings: Settings) -> Path:
     return settings.home / "warehouse.built"
 
 
-def record_build(settings: Settings) -> str:
-    """Record a successful build; returns its id."""
-    build = uuid.uuid4().hex
+def record_build(settings: Settings, build: str | None = None) -> str:
+    """Record a successful build (`build`: its id, the published build's on DuckDB); returns
+    the id."""
+    build = build or uuid.uuid4().hex
     path = _record_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     beside = path.with_name(f".{path.name}.{os.getpid()}")
@@ -57,7 +60,8 @@ _known: dict[tuple[Any, ...], str] = {}
 def build_stamp(settings: Settings) -> str:
     """A short text that changes whenever the warehouse may have changed. Asked on every API
     request: two stat calls decide whether the record must be read again."""
-    duckdb_file = settings.warehouse_path if settings.warehouse == "duckdb" else None
+    # on DuckDB, the publication's pointer: a build published outside Dagster changes it too
+    duckdb_file = pointer_path(settings) if settings.warehouse == "duckdb" else None
     signature = (
         str(settings.home),
         _signature(_record_path(settings)),

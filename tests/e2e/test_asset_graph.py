@@ -93,10 +93,12 @@ def test_every_oltp_table_is_in_group_oltp_with_dbt_tests_as_checks():
 
 def test_the_hr_chain_is_one_group_from_raw_hr_to_the_report():
     """`gourmand materialize --select group:hr` must rebuild the whole chain, in any home: every
-    asset from raw_hr to the report is in group hr, and nothing in it needs an asset outside."""
+    asset from raw_hr to the report is in group hr, and nothing in it needs an asset outside
+    but the warehouse's publication, which a selection that writes the warehouse gets too."""
     from dagster import AssetSelection
 
     from dagster_project.definitions import defs
+    from dagster_project.lib.materialize import _resolve
 
     graph = defs().resolve_asset_graph()
     hr = AssetSelection.groups("hr").resolve(graph)
@@ -113,7 +115,9 @@ def test_the_hr_chain_is_one_group_from_raw_hr_to_the_report():
         for p in graph.get(k).parent_keys
         if p not in hr
     }
-    assert outside == set()
+    assert outside == {"reports/hr <- warehouse/published"}
+    assert "warehouse/published" in _resolve(defs(), "group:hr")[0]
+    assert "warehouse/published" not in _resolve(defs(), "key:oltp/hr_employee")[0]
 
 
 def test_warehouse_and_marts_groups_and_lake_export_between_oltp_and_dwh():
@@ -160,21 +164,25 @@ def test_loading_the_definitions_parses_no_dbt_project():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_warehouse_writers_share_one_pool_slot(tmp_path):
-    """Every step that writes the DuckDB file claims the one slot of pool duckdb_warehouse."""
-    from dagster import DagsterInstance
-
+def test_the_warehouse_build_takes_no_pool_slot_and_publication_follows_every_model(tmp_path):
+    """Runs take turns on the warehouse through its build lease, held from a run's first
+    warehouse step to its publication (extract/runtime/publication.py). A step that held a pool
+    slot while it waited for the lease would keep the holder's next step from its slot, so no
+    warehouse step claims one. The publication is downstream of every dbt_dwh model, so a
+    failing test or halt check on any of them stops the run before it."""
     from dagster_project.defs.warehouse.assets import warehouse_assets
     from dagster_project.lib.dbt_projects import dbt_project
-    from dagster_project.lib.home import WAREHOUSE_POOL, ensure_dagster_home
+    from dagster_project.lib.translators import PUBLISHED
     from extract.settings import load_settings
 
     settings = load_settings({"GOURMAND_HOME": str(tmp_path)})
-    for assets in warehouse_assets(settings, dbt_project(settings.project_root, "dbt_dwh")):
-        assert assets.op.pool == WAREHOUSE_POOL, assets.op.name
-    home = ensure_dagster_home(settings)
-    with DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    *built, published = warehouse_assets(settings, dbt_project(settings.project_root, "dbt_dwh"))
+    for assets in built:
+        assert assets.op.pool is None, assets.op.name
+    assert published.key == PUBLISHED
+    models = {key for assets in built for key in assets.keys}
+    assert len(models) > 40
+    assert set(published.asset_deps[PUBLISHED]) == models
 
 
 @pytest.mark.parametrize("selection", ["group:hr", "*", "key:oltp/hr_employee+"])
@@ -186,8 +194,11 @@ def test_reading_a_selection_warns_about_nothing(selection):
     from dagster_project.definitions import defs
     from dagster_project.lib.materialize import _resolve
 
+    # built first: what building the definitions says (a Dagster deprecation of the jobs'
+    # partitions_def) is not the selection's; in isolation this test caught it
+    definitions = defs()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        names, _ = _resolve(defs(), selection)
+        names, _ = _resolve(definitions, selection)
     assert names
     assert [str(w.message) for w in caught] == []

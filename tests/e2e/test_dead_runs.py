@@ -1,6 +1,7 @@
-"""A run killed with kill -9 while it holds the warehouse's pool slot: the next run is told who it
-waits for, waits asleep, and takes the slot once the holder's process is gone; a run left STARTED
-by a dead process is failed and its slots freed before the next `gourmand materialize`."""
+"""A run killed with kill -9 while it holds a pool slot (the OLTP model's): the next run is told
+who it waits for, waits asleep, and takes the slot once the holder's process is gone; a run left
+STARTED by a dead process is failed and its slots freed before the next `gourmand
+materialize`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-POOL = "duckdb_warehouse"
+POOL = "oltp_model"
 
 HOLDER = textwrap.dedent(
     """
@@ -108,7 +109,7 @@ def test_a_killed_holder_frees_its_slot_and_the_waiting_run_sleeps(tmp_path, cap
     proc, second_run = _start_holder(settings.dagster_home, tmp_path, "second")
     said.clear()
     prepare_instance(instance, said.append)
-    assert any(second_run in line and "waiting for the duckdb_warehouse slot" in line
+    assert any(second_run in line and f"waiting for the {POOL} slot" in line
                for line in said), said  # fmt: skip
 
     @op(pool=POOL)

@@ -44,6 +44,11 @@ def test_the_hr_report_renders_offline_in_a_browser(tmp_path: Path):
     out = tmp_path / "report"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOURMAND_", "DAGSTER_"))}
     env.update(GOURMAND_HOME=str(tmp_path / "home"), GOURMAND_WAREHOUSE_PATH=str(db))
+    # readers read the published build: publish the file as a run's publication would
+    from extract.runtime.publication import publish
+    from extract.settings import load_settings
+
+    publish(load_settings(env))
     built = subprocess.run(
         [GOURMAND, "report", "hr", "--year", "2021", "--out", str(out)],
         env=env, capture_output=True, text=True, timeout=120,

@@ -34,7 +34,7 @@ DAYS = [DAY1 + timedelta(days=i) for i in range(4)]
 REVISED = DAYS[2]
 KNOBS = {"counties": 2, "businesses_per_county": 25, "reviews_per_business": 2}
 # (step, seconds into it) at which a run of the day is killed before the day runs whole
-KILLS = {DAYS[2]: ("extract", 0.5), DAYS[3]: ("oltp", 3.0), DAYS[1]: ("warehouse", 3.0)}
+KILLS = {DAYS[2]: ("extract", 0.5), DAYS[3]: ("oltp", 3.0), DAYS[1]: ("warehouse", 2.0)}
 
 
 @pytest.fixture(scope="module")

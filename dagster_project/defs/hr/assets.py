@@ -21,7 +21,7 @@ from dagster import (
     multi_asset,
 )
 
-from dagster_project.lib.translators import HR_GROUP, raw_table_key
+from dagster_project.lib.translators import HR_GROUP, PUBLISHED, raw_table_key
 from extract.settings import Settings
 from extract.sources.hr.rules import DATASET, LOAD_ORDER
 
@@ -86,7 +86,8 @@ def hr_assets(settings: Settings) -> list[AssetsDefinition]:
                 "again next run): " + "; ".join(f"{name}: {error}" for name, error in run.failed),
             )
 
-    @asset(key=REPORT_KEY, deps=list(MARTS), group_name=HR_GROUP, kinds={"html"})
+    # from the published build: after the warehouse's publication
+    @asset(key=REPORT_KEY, deps=[*MARTS, PUBLISHED], group_name=HR_GROUP, kinds={"html"})
     def hr_report() -> MaterializeResult:
         """The hiring KPIs as an offline HTML report (charts and CSVs) per year with hires, under
         <home>/reports/hr/<year>/."""

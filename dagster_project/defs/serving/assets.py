@@ -16,7 +16,7 @@ from dagster import (
 from dagster_dbt import DbtProject
 from dagster_dbt.dbt_manifest import read_manifest_path
 
-from dagster_project.lib.home import WAREHOUSE_POOL
+from dagster_project.lib.translators import PUBLISHED
 from extract.settings import Settings
 
 GROUP = "serving"
@@ -84,8 +84,7 @@ def serving_assets(settings: Settings, project: DbtProject) -> list[AssetsDefini
     @asset(
         key=AssetKey(["serving", "extracts"]),
         group_name=GROUP,
-        deps=_served_keys(project),
-        pool=WAREHOUSE_POOL,  # reads the warehouse: not while a build writes the DuckDB file
+        deps=_served_keys(project, PUBLISHED),
         kinds={"parquet", "csv"},
         description="Every mart and dimension as Parquet and CSV under <lake>/extracts/<name>/, "
         "with a dictionary (columns, types, descriptions, rows, build time).",
@@ -110,9 +109,11 @@ def serving_assets(settings: Settings, project: DbtProject) -> list[AssetsDefini
         group_name=GROUP,
         # after the extracts: the site links them
         deps=_served_keys(
-            project, AssetKey(["dwh", "fct_business_holding"]), AssetKey(["serving", "extracts"])
+            project,
+            AssetKey(["dwh", "fct_business_holding"]),
+            AssetKey(["serving", "extracts"]),
+            PUBLISHED,
         ),
-        pool=WAREHOUSE_POOL,
         kinds={"html", "plotly"},
         description="The dashboards: a static site, one page per topic (businesses, LA 311, HR, "
         "quality, pipeline runs), at <home>/reports/site and at / of `gourmand serve`.",

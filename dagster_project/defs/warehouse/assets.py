@@ -13,14 +13,21 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 from dagster_dbt import DbtProject, dbt_assets
 
 from dagster_project.lib.dbt_metadata import with_row_counts
 from dagster_project.lib.dbt_projects import HomeDbtCliResource
-from dagster_project.lib.home import WAREHOUSE_POOL
 from dagster_project.lib.partitions import daily_partitions, single_run
-from dagster_project.lib.translators import GourmandDbtTranslator
+from dagster_project.lib.runs import run_unfinished
+from dagster_project.lib.translators import PUBLISHED, GourmandDbtTranslator
+from extract.runtime.publication import publish, take_lease
 from extract.settings import Settings
 from extract.warehouse import load as warehouse
 from extract.warehouse.builds import record_build
@@ -38,7 +45,16 @@ def _build(
     *,
     reads_lake: bool = False,
 ) -> Iterator[Any]:
-    """`dbt build` of this asset's selection, as the warehouse's one writer."""
+    """`dbt build` of this asset's selection, as the warehouse's one writer: the run holds the
+    home's build from its first warehouse step to its publication (extract/runtime/
+    publication.py), and each step holds the file while it writes."""
+    take_lease(
+        settings,
+        context.run.run_id,
+        alive=lambda run_id: run_unfinished(context.instance, run_id),
+        say=context.log.info,
+        parent=context.run.parent_run_id,
+    )
     with warehouse.writer(settings):
         if settings.warehouse == "postgres" and reads_lake:
             copied = warehouse.copy_lake_to_postgres(settings)
@@ -62,8 +78,6 @@ def _build(
         yield from with_row_counts(
             events, project.manifest_path, "warehouse", context.log.info, settings
         )
-        # the build succeeded (a failed one raised above): the read API's cache keys on this
-        record_build(settings)
 
 
 def warehouse_assets(settings: Settings, project: DbtProject) -> list[AssetsDefinition]:
@@ -74,7 +88,6 @@ def warehouse_assets(settings: Settings, project: DbtProject) -> list[AssetsDefi
         dagster_dbt_translator=TRANSLATOR,
         name="dbt_dwh",
         exclude=f"{DAILY_FACT}+",
-        pool=WAREHOUSE_POOL,  # one writer of the DuckDB file across runs (dagster.yaml: 1 slot)
     )
     def before_daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
         """Staging views, snapshots, dimensions, dim_date, the yearly fact and the marts that do
@@ -88,7 +101,6 @@ def warehouse_assets(settings: Settings, project: DbtProject) -> list[AssetsDefi
         select=DAILY_FACT,
         partitions_def=daily_partitions(settings),
         backfill_policy=single_run,
-        pool=WAREHOUSE_POOL,
     )
     def daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
         """The daily fact, for this partition (or range) of survey days and whatever else the
@@ -104,10 +116,31 @@ def warehouse_assets(settings: Settings, project: DbtProject) -> list[AssetsDefi
         name="dbt_dwh_after_daily",
         select=f"{DAILY_FACT}+",
         exclude=DAILY_FACT,
-        pool=WAREHOUSE_POOL,
     )
     def after_daily(context: AssetExecutionContext, dbt_dwh: HomeDbtCliResource) -> Iterator[Any]:
         """The marts that read the daily fact."""
         yield from _build(context, dbt_dwh, settings, project)
 
-    return [before_daily, daily, after_daily]
+    built = [before_daily, daily, after_daily]
+    return [*built, published_asset(settings, built)]
+
+
+def published_asset(settings: Settings, built: list[AssetsDefinition]) -> AssetsDefinition:
+    """Publish: the run's audited build becomes what every reader reads, in one step. Downstream
+    of every dbt_dwh model, so a failed dbt test or halt check on any of them (blocking) stops
+    the run before it, and the previous build stays published."""
+
+    @asset(
+        key=PUBLISHED,
+        group_name="warehouse",
+        deps=sorted({key for assets in built for key in assets.keys}, key=str),
+        kinds={settings.warehouse},
+        description="The run's warehouse build, audited, made what every reader reads (the read "
+        "API, `gourmand sql`, the dashboards and extracts) in one atomic switch.",
+    )
+    def published(context: AssetExecutionContext) -> MaterializeResult:
+        build = record_build(settings, publish(settings, context.run.run_id))
+        context.log.info(f"warehouse build {build} published")
+        return MaterializeResult(metadata={"build": MetadataValue.text(build)})
+
+    return published

@@ -139,9 +139,11 @@ def contents(settings, *, edit_times: bool = False) -> dict[str, list[tuple]]:
     for name, target in [(t, "oltp") for t in OLTP_TABLES] + [
         (t, "warehouse") for t in WAREHOUSE_TABLES
     ]:
+        # the build as dbt left it (no publication outside Dagster)
         columns, rows = run_query(
-            f"select * from {name}", target=target, settings=settings, internal=True
-        )
+            f"select * from {name}", target=target, settings=settings, internal=True,
+            build="working",
+        )  # fmt: skip
         keep = [i for i, c in enumerate(columns) if edit_times or c not in PROCESSING_TIME]
         out[name] = sorted((tuple(row[i] for i in keep) for row in rows), key=repr)
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from extract.runtime.publication import build_path, publish
 from extract.runtime.query import QueryError, run_query
 from tests.support import pg_rows
 
@@ -157,14 +158,15 @@ def test_duckdb_bypasses_are_refused_with_nothing_written(tmp_path):
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("create schema dwh; create table dwh.fact as select 2 as i")
     con.close()
-    before = settings.warehouse_path.stat().st_mtime_ns
+    read = build_path(settings, publish(settings))  # what the door opens
+    before = read.stat().st_mtime_ns
     marker = tmp_path / "written-by-duckdb"
     assert run_query("select i from dwh.fact", target="warehouse", settings=settings)[1] == [(2,)]
     for name, query in DUCKDB_BYPASSES.items():
         _refused(query.format(marker=marker), settings, "warehouse")
         assert not marker.exists(), name
-    assert settings.warehouse_path.stat().st_mtime_ns == before
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert read.stat().st_mtime_ns == before
+    con = duckdb.connect(str(read), read_only=True)
     assert con.execute("select count(*) from information_schema.tables").fetchall() == [(1,)]
     con.close()
 
@@ -205,6 +207,7 @@ def test_one_session_answers_statement_after_statement_and_survives_a_failed_one
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("create schema dwh; create table dwh.fact as select 2 as i")
     con.close()
+    publish(settings)
     with reading(settings, "warehouse") as reader:
         with pytest.raises(QueryError, match="no_such_table"):
             reader.run("select * from dwh.no_such_table")
@@ -228,6 +231,7 @@ def test_the_staging_views_are_for_the_pipeline_not_the_door(tmp_path):
     con.execute(f"copy (select 1 as i) to '{lake}'")
     con.execute(f"create schema dwh_staging; create view dwh_staging.v as select * from '{lake}'")
     con.close()
+    publish(settings)
     query = "select i from dwh_staging.v"
     assert run_query(query, target="warehouse", settings=settings, internal=True)[1] == [(1,)]
     assert "query dwh.* and marts.*" in _refused(query, settings, "warehouse")
@@ -247,6 +251,7 @@ def test_a_query_is_stopped_at_the_doors_limit_whatever_it_sets(make_settings):
     assert time.monotonic() - started < 15
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     duckdb.connect(str(settings.warehouse_path)).close()
+    publish(settings)
     started = time.monotonic()
     message = _refused("select count(*) from range(100000000000)", settings, "warehouse")
     assert "limit of 1 seconds" in message, message

@@ -24,6 +24,7 @@ from extract.lake.export import export_oltp
 from extract.pipelines import run_source
 from extract.reports.extracts import write_extracts
 from extract.runtime.dbt_invoke import run_dbt
+from extract.runtime.publication import publish
 from extract.sources.hr.ingest import ingest_file
 from extract.warehouse.builds import record_build
 from tests.support import GOURMAND, HR_SEED, free_port, fuzz_api, new_database, settings_for
@@ -76,7 +77,7 @@ def built(base_dsn, tmp_path_factory) -> Iterator[tuple[Any, dict[str, str]]]:
                     export_oltp(settings)
                 run = run_dbt(project, ["run"], settings, target_path=work / project)
                 assert run.returncode == 0, run.stdout[-3000:]
-            record_build(settings)
+            record_build(settings, publish(settings))
             write_extracts(settings)
             env = {k: v for k, v in os.environ.items() if not k.startswith("GOURMAND_")}
             env.update({
@@ -211,11 +212,11 @@ def test_etags_304_and_invalidation_by_a_new_build(built, api):
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "no-cache"
     assert get(api, "/v1/reviews_by_payment_level", **{"If-None-Match": etag}).status_code == 304
-    # a new build: the warehouse asset records one when its dbt build succeeds
+    # a new build: the warehouse's publication records one when its audit passed
     run = run_dbt("dbt_dwh", ["run", "--select", "reviews_by_payment_level"], settings,
                   target_path=settings.home / "rebuild")  # fmt: skip
     assert run.returncode == 0
-    record_build(settings)
+    record_build(settings, publish(settings))
     again = get(api, "/v1/reviews_by_payment_level", **{"If-None-Match": etag})
     assert again.status_code == 200 and again.headers["etag"] != etag
     assert again.json() == first.json()

@@ -36,11 +36,17 @@ ABOVE = [
 
 
 def _settings(tmp_path: Path, db: Path) -> Any:
-    return load_settings({
+    """Settings whose warehouse is `db`, published (readers read the published build)."""
+    from extract.runtime.publication import publish
+
+    settings = load_settings({
         "GOURMAND_HOME": str(tmp_path / "home"),
         "GOURMAND_WAREHOUSE_PATH": str(db),
         "PATH": os.environ["PATH"],
     })  # fmt: skip
+    if db.exists():
+        publish(settings)
+    return settings
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -170,11 +176,15 @@ def test_a_year_without_hires_says_so(tmp_path: Path):
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Point the process's settings at a home in tmp_path and a warehouse file given later."""
 
+    from extract.runtime.publication import publish
+
     def apply(db: Path) -> Path:
         monkeypatch.delenv("GOURMAND_WAREHOUSE", raising=False)
         monkeypatch.setenv("GOURMAND_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("GOURMAND_WAREHOUSE_PATH", str(db))
         get_settings.cache_clear()
+        if db.exists():
+            publish(get_settings())
         return (tmp_path / "home").resolve()
 
     get_settings.cache_clear()

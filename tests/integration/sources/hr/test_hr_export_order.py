@@ -311,9 +311,11 @@ def contents(settings, *, with_warehouse: bool = True) -> dict[str, list[tuple]]
     if with_warehouse:
         tables += [(t, "warehouse") for t in WAREHOUSE_TABLES]
     for name, target in tables:
+        # the build as dbt left it (no publication outside Dagster)
         columns, rows = run_query(
-            f"select * from {name}", target=target, settings=settings, internal=True
-        )
+            f"select * from {name}", target=target, settings=settings, internal=True,
+            build="working",
+        )  # fmt: skip
         keep = [i for i, c in enumerate(columns) if c not in PROCESSING_TIME]
         out[name] = sorted((tuple(row[i] for i in keep) for row in rows), key=repr)
     return out
