@@ -109,8 +109,14 @@ def published(settings: Settings) -> dict[str, Any] | None:
 def read_path(settings: Settings, build: str | None = None) -> Path:
     """The file a reader opens: the published build's, a kept build's (`build`: its id), or
     the working file (`WORKING`: the pipeline's audit of the build it is writing)."""
+    return resolve(settings, build)[1]
+
+
+def resolve(settings: Settings, build: str | None = None) -> tuple[str, Path]:
+    """(build id, file) of what a reader opens (`read_path`), the pointer read once: the id
+    names the file opened even when a publication happens meanwhile."""
     if build == WORKING:
-        return settings.warehouse_path
+        return WORKING, settings.warehouse_path
     if build is None:
         record = published(settings)
         if record is None:
@@ -121,7 +127,7 @@ def read_path(settings: Settings, build: str | None = None) -> Path:
     path = build_path(settings, build)
     if not path.exists():
         raise UnknownBuild(f"build {build} is not kept any more (the newest {KEPT} are)")
-    return path
+    return build, path
 
 
 def builds(settings: Settings) -> list[dict[str, Any]]:

@@ -112,14 +112,13 @@ class _DuckDB:
     def __init__(self, settings: Settings, internal: bool, build: str | None) -> None:
         import duckdb
 
-        from extract.runtime.publication import WORKING, UnknownBuild, published, read_path
+        from extract.runtime.publication import WORKING, UnknownBuild, resolve
 
         self.settings, self.internal = settings, internal
         try:
-            path = read_path(settings, build)
+            self.build, path = resolve(settings, build)
         except UnknownBuild as exc:
             raise QueryError(str(exc)) from exc
-        self.build = build or str((published(settings) or {}).get("id", ""))
         if build == WORKING and not path.exists():
             raise QueryError(f"no warehouse yet at {path}: build it first")
         try:
