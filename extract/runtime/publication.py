@@ -208,6 +208,10 @@ def _start_working_file(settings: Settings, previous: dict[str, Any] | None) -> 
         # nothing published yet (a first build, or a home from before publication): the build
         # continues from what is there, and the audit judges the whole of it before it is read
         return
+    # copies a killed holder left beside the working file (the lease's lock is held: no copy
+    # of a live process is under way)
+    for partial in working.parent.glob(f".{working.name}.*.partial"):
+        partial.unlink(missing_ok=True)
     for path in (working, _wal(working)):
         path.unlink(missing_ok=True)
     _copy(build_path(settings, str(base["id"])), working)

@@ -99,11 +99,15 @@ def test_a_second_run_waits_for_the_lease_and_a_dead_holders_build_is_kept(tmp_p
     waiter.start()
     time.sleep(0.5)
     assert not took.is_set()  # A is alive and holds the build
-    alive[RUN_A] = False  # A was killed before its publication
+    # A was killed before its publication, in the middle of a copy
+    (settings.warehouse_path.parent / ".warehouse.duckdb.99999.partial").write_bytes(b"half")
+    alive[RUN_A] = False
     waiter.join(timeout=10)
     assert took.is_set()
-    # B starts from the published build; A's unpublished build is kept for inspection
+    # B starts from the published build; A's unpublished build is kept for inspection, and a
+    # copy A's process left half-written beside the working file is gone
     assert _read(settings, build=WORKING) == 1 and _read(settings) == 1
+    assert not list(settings.warehouse_path.parent.glob(".warehouse.duckdb.*.partial"))
     assert _read(settings, build=RUN_A) == 2
     with pytest.raises(PublicationError, match="does not hold the warehouse build"):
         publish(settings, RUN_A)
