@@ -46,7 +46,7 @@ def count_rows(relations: dict[str, str], target: str, settings: Settings) -> di
         for uid, relation in sorted(relations.items())
     )
     # the run's own build (on the warehouse: the one it is writing, not yet published)
-    _, rows = run_query(query, target=target, settings=settings, build=WORKING)
+    _, rows = run_query(query, target=target, settings=settings, internal=True, build=WORKING)
     return {str(uid): int(n) for uid, n in rows}
 
 

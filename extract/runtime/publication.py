@@ -106,15 +106,11 @@ def published(settings: Settings) -> dict[str, Any] | None:
     return _read(_pointer(settings))
 
 
-def read_path(settings: Settings, build: str | None = None) -> Path:
-    """The file a reader opens: the published build's, a kept build's (`build`: its id), or
-    the working file (`WORKING`: the pipeline's audit of the build it is writing)."""
-    return resolve(settings, build)[1]
-
-
 def resolve(settings: Settings, build: str | None = None) -> tuple[str, Path]:
-    """(build id, file) of what a reader opens (`read_path`), the pointer read once: the id
-    names the file opened even when a publication happens meanwhile."""
+    """(build id, file) a reader opens: the published build's, a kept build's (`build`: its
+    id), or the working file (`WORKING`: the pipeline's audit of the build it is writing). The
+    pointer is read once: the id names the file opened even when a publication happens
+    meanwhile."""
     if build == WORKING:
         return WORKING, settings.warehouse_path
     if build is None:

@@ -255,6 +255,10 @@ def reading(
     statement of the session reads the same build. `target`, `internal` and `build` as for
     `run_query`."""
     session: _Postgres | _DuckDB | _BigQuery
+    if build == "working" and not internal:
+        # the build a run is writing is not audited yet: only the pipeline's own reads (its
+        # audit) open it, never a person's query (`gourmand sql --build working`)
+        raise QueryError("the build in progress is not readable: read the published build")
     if target == "oltp":
         session = _Postgres(settings, internal)
     elif target != "warehouse":

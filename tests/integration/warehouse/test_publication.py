@@ -57,7 +57,9 @@ def test_readers_see_the_published_build_until_the_next_is_published(tmp_path):
     first = publish(settings)
     assert published(settings)["id"] == first and _read(settings) == 1
     _write(settings, 2)  # a build in progress: readers still see the published one
-    assert _read(settings) == 1 and _read(settings, build=WORKING) == 2
+    assert _read(settings) == 1 and _read(settings, build=WORKING, internal=True) == 2
+    with pytest.raises(QueryError, match="build in progress is not readable"):
+        _read(settings, build=WORKING)  # a person's query never reads an unaudited build
     with reading(settings, "warehouse") as session:  # a reader in flight keeps its build
         second = publish(settings)
         assert session.build == first
@@ -106,7 +108,7 @@ def test_a_second_run_waits_for_the_lease_and_a_dead_holders_build_is_kept(tmp_p
     assert took.is_set()
     # B starts from the published build; A's unpublished build is kept for inspection, and a
     # copy A's process left half-written beside the working file is gone
-    assert _read(settings, build=WORKING) == 1 and _read(settings) == 1
+    assert _read(settings, build=WORKING, internal=True) == 1 and _read(settings) == 1
     assert not list(settings.warehouse_path.parent.glob(".warehouse.duckdb.*.partial"))
     assert _read(settings, build=RUN_A) == 2
     with pytest.raises(PublicationError, match="does not hold the warehouse build"):
@@ -125,6 +127,6 @@ def test_a_re_execution_continues_its_parents_build(tmp_path):
     _write(settings, 2)  # the parent's finished steps
     rerun = "cccccccc-0000-4000-8000-000000000003"
     take_lease(settings, rerun, alive=lambda r: False, parent=RUN_A)
-    assert _read(settings, build=WORKING) == 2
+    assert _read(settings, build=WORKING, internal=True) == 2
     assert [b["id"] for b in builds(settings) if b["id"] == RUN_A] == []  # nothing to inspect
     assert publish(settings, rerun) == rerun and _read(settings) == 2

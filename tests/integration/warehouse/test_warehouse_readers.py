@@ -1,10 +1,12 @@
 """Readers of the DuckDB warehouse open the published build read-only, never the file a run
-writes; commands that read many tables at once take the warehouse lock."""
+writes, so a build in progress turns none of them away."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,21 @@ con.execute("create schema if not exists dwh; create or replace table dwh.t as s
 print("holding", flush=True)
 time.sleep(60)
 """
+
+
+@contextmanager
+def _holding_writer(path: Path) -> Iterator[None]:
+    """Another process holds the DuckDB file `path` open for writing (and has written i = 1)
+    for the block."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def test_readers_read_the_published_build_while_a_writer_holds_the_working_file(
@@ -37,21 +54,14 @@ def test_readers_read_the_published_build_while_a_writer_holds_the_working_file(
     con.execute("create schema dwh; create table dwh.t as select 0 as i")
     con.close()
     publish(settings)
-    writer = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITER, str(settings.warehouse_path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "holding"
+    with _holding_writer(settings.warehouse_path):
         for _ in range(20):
             assert run_query("select i from dwh.t", target="warehouse", settings=settings)[1] == [
                 (0,)
             ]
         with pytest.raises(QueryError, match="locked by a writer"):
-            run_query("select * from dwh.t", target="warehouse", settings=settings, build=WORKING)
-    finally:
-        writer.kill()
-        writer.wait()
+            run_query("select * from dwh.t", target="warehouse", settings=settings,
+                      internal=True, build=WORKING)  # fmt: skip
     # the writer's build published, readers see it; the door still cannot write
     publish(settings)
     assert run_query("select i from dwh.t", target="warehouse", settings=settings)[1] == [(1,)]
@@ -72,17 +82,9 @@ def test_extracts_and_dashboards_go_on_while_a_build_writes(tmp_path: Path, fres
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     duckdb.connect(str(settings.warehouse_path)).close()
     publish(settings)
-    writer = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITER, str(settings.warehouse_path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "holding"
+    with _holding_writer(settings.warehouse_path):
         with home_lock(settings, WAREHOUSE, "a warehouse build"):
             done = subprocess.run(
                 [GOURMAND, *command], env=env, capture_output=True, text=True, timeout=120
             )
         assert done.returncode == 0, done.stdout + done.stderr
-    finally:
-        writer.kill()
-        writer.wait()
